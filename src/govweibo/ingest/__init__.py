@@ -1,0 +1,15 @@
+"""Ingest: one reader per source format, and the runner that stores what they read."""
+
+from __future__ import annotations
+
+from govweibo.ingest.base import Reader, ReadOptions
+from govweibo.ingest.weibo_api import WeiboApiReader
+
+# The explicit list of readers, in detection order (most specific first).
+READERS: list[Reader] = [
+    WeiboApiReader(),
+]
+
+from govweibo.ingest.runner import IngestSummary, detect, ingest  # noqa: E402
+
+__all__ = ["READERS", "IngestSummary", "ReadOptions", "Reader", "detect", "ingest"]

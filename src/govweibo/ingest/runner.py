@@ -1,0 +1,170 @@
+"""The ingest run: pick readers, stream batches into the store, keep provenance."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from govweibo.errors import FormatDetectionError, IngestError
+from govweibo.ingest.base import Reader, ReadOptions, Source, observed_at_for
+from govweibo.store import Store
+
+HEAD_BYTES = 4096
+
+# progress(event, path, value): ("start", path, total_bytes), ("advance", path, bytes),
+# ("done", path, run_row).
+Progress = Callable[[str, str, Any], None]
+
+
+@dataclass
+class FileResult:
+    path: str
+    format: str
+    run_id: int | None
+    records_read: int = 0
+    stored: int = 0
+    duplicate: int = 0
+    rejected: int = 0
+    empty: int = 0
+    status: str = "done"
+    message: str = ""
+
+
+@dataclass
+class IngestSummary:
+    files: list[FileResult] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+    def total(self, attr: str) -> int:
+        return sum(getattr(f, attr) for f in self.files)
+
+    @property
+    def failed(self) -> list[FileResult]:
+        return [f for f in self.files if f.status != "done"]
+
+
+def readers() -> list[Reader]:
+    from govweibo.ingest import READERS
+
+    return list(READERS)
+
+
+def reader_named(name: str) -> Reader:
+    for r in readers():
+        if r.name == name:
+            return r
+    names = ", ".join(r.name for r in readers())
+    raise FormatDetectionError(f"unknown format '{name}' (known: auto, {names})")
+
+
+def _head(path: Path) -> bytes:
+    if path.is_dir():
+        return b""
+    with path.open("rb") as fh:
+        raw = fh.read(HEAD_BYTES)
+    if path.suffix == ".gz":
+        import zlib
+
+        try:
+            raw = zlib.decompressobj(wbits=47).decompress(raw)
+        except zlib.error:
+            return b""
+    return raw
+
+
+def detect(path: Path) -> Reader | None:
+    head = _head(path)
+    return next((r for r in readers() if r.detect(path, head)), None)
+
+
+def plan(paths: list[Path], fmt: str) -> tuple[list[tuple[Reader, Path]], list[tuple[str, str]]]:
+    """Which reader reads which unit (a file, or a folder a folder-format owns)."""
+    units: list[tuple[Reader, Path]] = []
+    skipped: list[tuple[str, str]] = []
+    forced = None if fmt == "auto" else reader_named(fmt)
+    for path in paths:
+        if not path.exists():
+            raise IngestError(f"{path}: no such file or folder")
+        reader = forced if forced else detect(path)
+        if reader is not None and (path.is_file() or reader.detect(path, b"")):
+            units.append((reader, path))
+            continue
+        if path.is_file():
+            raise FormatDetectionError(
+                f"{path}: no reader recognises this file; pass --format "
+                f"({', '.join(r.name for r in readers())})"
+            )
+        for child in sorted(p for p in path.rglob("*") if p.is_file()):
+            if child.name.startswith("."):
+                continue
+            r = forced if forced else detect(child)
+            if r is None:
+                skipped.append((str(child), "no reader recognises this file"))
+            else:
+                units.append((r, child))
+    return units, skipped
+
+
+def ingest(
+    store: Store,
+    paths: list[str | Path],
+    *,
+    fmt: str = "auto",
+    options: ReadOptions | None = None,
+    progress: Progress | None = None,
+) -> IngestSummary:
+    """Read every path into the store; bad records go to quarantine, never lost."""
+    opts = options or ReadOptions()
+    units, skipped = plan([Path(p) for p in paths], fmt)
+    summary = IngestSummary(skipped=skipped)
+    for reader, path in units:
+        summary.files.append(_ingest_unit(store, reader, path, opts, progress))
+    return summary
+
+
+def _size(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def _ingest_unit(
+    store: Store, reader: Reader, path: Path, opts: ReadOptions, progress: Progress | None
+) -> FileResult:
+    spath = str(path.resolve())
+    size = _size(path)
+    source = Source(path=path, observed_at=observed_at_for(path, opts))
+    run = store.begin_run(spath, reader.name, opts.recorded(), size)
+    if progress:
+        progress("start", spath, size)
+    status, message = "done", ""
+    try:
+        for batch in reader.read(source, opts):
+            store.write(run, batch)
+            if progress:
+                progress("advance", spath, batch.bytes_read)
+    except IngestError as exc:
+        status, message = "failed", str(exc)
+    except KeyboardInterrupt:
+        store.finish_run(run, checksum=None, status="interrupted", message="interrupted")
+        raise
+    if source.notes:
+        notes = [f"{k}={v}" for k, v in source.notes.items() if k != "checksum"]
+        message = "; ".join(([message] if message else []) + notes)
+    row = store.finish_run(run, checksum=source.checksum(), status=status, message=message)
+    if progress:
+        progress("done", spath, row)
+    return FileResult(
+        path=spath,
+        format=reader.name,
+        run_id=run.run_id,
+        records_read=row["records_read"],
+        stored=row["stored"],
+        duplicate=row["duplicate"],
+        rejected=row["rejected"],
+        empty=row["empty"],
+        status=status,
+        message=message,
+    )

@@ -1,0 +1,1 @@
+"""Report building: yearly report artefacts such as the province choropleth map."""

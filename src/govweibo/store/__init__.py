@@ -1,0 +1,176 @@
+"""The store: one embedded DuckDB file. The only package that knows the backend."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from govweibo import model
+from govweibo.errors import StoreError
+from govweibo.store.schema import SCHEMA_VERSION, migrate
+from govweibo.store.writer import WriteCounts, write_batch
+
+__all__ = ["Store", "RunInfo", "WriteCounts", "SCHEMA_VERSION"]
+
+
+@dataclass
+class RunInfo:
+    run_id: int
+    source_path: str
+    format: str
+
+
+class Store:
+    """A govweibo store. Use as a context manager, or call close()."""
+
+    def __init__(
+        self,
+        path: str | Path = "govweibo.duckdb",
+        *,
+        read_only: bool = False,
+        threads: int = 0,
+        memory_limit: str = "",
+    ):
+        self.path = str(path)
+        self.read_only = read_only
+        if read_only and self.path != ":memory:" and not Path(self.path).exists():
+            raise StoreError(f"store {self.path} does not exist (run 'govweibo ingest' first)")
+        # No TimeZone setting: it needs the ICU extension, which cannot be fetched
+        # offline. TIMESTAMPTZ values are UTC instants either way.
+        config: dict[str, Any] = {}
+        if threads:
+            config["threads"] = threads
+        if memory_limit:
+            config["memory_limit"] = memory_limit
+        try:
+            self.con = duckdb.connect(self.path, read_only=read_only, config=config)
+            self.con.execute("SET enable_progress_bar = false")
+        except duckdb.Error as exc:
+            raise StoreError(f"cannot open store {self.path}: {exc}") from None
+        if not read_only:
+            migrate(self.con)
+        self._ibis: Any = None
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.con.close()
+
+    # Reading -------------------------------------------------------------
+
+    def ibis(self) -> Any:
+        """An Ibis backend over this store, for analyses."""
+        if self._ibis is None:
+            import ibis
+
+            self._ibis = ibis.duckdb.from_connection(self.con)
+        return self._ibis
+
+    def table(self, name: str) -> Any:
+        """An Ibis table expression."""
+        return self.ibis().table(name)
+
+    def arrow(self, sql: str, params: list[Any] | None = None) -> pa.Table:
+        """Run a parameterised query and return Arrow. Never format user input into sql."""
+        return self.con.execute(sql, params or []).fetch_arrow_table()
+
+    def has_table(self, name: str) -> bool:
+        row = self.con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
+        ).fetchone()
+        return bool(row and row[0])
+
+    def counts(self) -> dict[str, int]:
+        return {
+            name: int(self.con.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0])  # type: ignore[index]
+            for name in model.TABLES
+        }
+
+    def schema_version(self) -> int:
+        row = self.con.execute("SELECT value FROM schema_meta WHERE key = 'version'").fetchone()
+        return int(row[0]) if row else 0
+
+    # Writing -------------------------------------------------------------
+
+    def write_result(self, name: str, data: pa.Table) -> None:
+        """Replace a derived table (an analysis output) atomically."""
+        if name in model.TABLES:
+            raise StoreError(f"'{name}' is a canonical table; analyses cannot replace it")
+        self.con.register("_result", data)
+        try:
+            self.con.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM _result')
+        finally:
+            self.con.unregister("_result")
+
+    def begin_run(
+        self, source_path: str, fmt: str, options: dict[str, Any], size_bytes: int
+    ) -> RunInfo:
+        # A run left 'running' is from a process that died: the file lock means
+        # no other writer can be active now.
+        self.con.execute(
+            "UPDATE ingest_runs SET status = 'interrupted' WHERE status = 'running'"
+        )
+        run_id = int(self.con.execute("SELECT nextval('ingest_run_seq')").fetchone()[0])  # type: ignore[index]
+        self.con.execute(
+            "INSERT INTO ingest_runs (run_id, source_path, format, size_bytes, options, "
+            "records_read, stored, duplicate, rejected, empty, status, started_at) "
+            "VALUES (?, ?, ?, ?, ?, 0, 0, 0, 0, 0, 'running', ?)",
+            [run_id, source_path, fmt, size_bytes, json.dumps(options, sort_keys=True),
+             datetime.now(UTC)],
+        )
+        return RunInfo(run_id, source_path, fmt)
+
+    def write(self, run: RunInfo, batch: model.Batch) -> WriteCounts:
+        """Write a batch and the run's running totals in one transaction."""
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            counts = write_batch(
+                self.con, batch, run_id=run.run_id, source_path=run.source_path, fmt=run.format
+            )
+            self.con.execute(
+                "UPDATE ingest_runs SET records_read = records_read + ?, stored = stored + ?, "
+                "duplicate = duplicate + ?, rejected = rejected + ?, empty = empty + ? "
+                "WHERE run_id = ?",
+                [batch.records_read, counts.stored, counts.duplicate, len(batch.rejects),
+                 batch.empty, run.run_id],
+            )
+            self.con.execute("COMMIT")
+        except Exception:
+            self.con.execute("ROLLBACK")
+            raise
+        return counts
+
+    def finish_run(
+        self, run: RunInfo, *, checksum: str | None, status: str = "done", message: str = ""
+    ) -> dict[str, Any]:
+        self.con.execute("BEGIN TRANSACTION")
+        self.con.execute(
+            "UPDATE ingest_runs SET status = ?, checksum = ?, finished_at = ?, message = ? "
+            "WHERE run_id = ?",
+            [status, checksum, datetime.now(UTC), message, run.run_id],
+        )
+        if status == "done":
+            # Rejects of an older version of this file no longer describe it.
+            self.con.execute(
+                "DELETE FROM quarantine WHERE (source_path = ? OR starts_with(source_path, ?)) "
+                "AND run_id <> ?",
+                [run.source_path, run.source_path.rstrip("/") + "/", run.run_id],
+            )
+        self.con.execute("COMMIT")
+        return self.run(run.run_id)
+
+    def run(self, run_id: int) -> dict[str, Any]:
+        rows = self.arrow("SELECT * FROM ingest_runs WHERE run_id = ?", [run_id]).to_pylist()
+        if not rows:
+            raise StoreError(f"no ingest run {run_id}")
+        return rows[0]

@@ -1,0 +1,77 @@
+"""Schema DDL (generated from the canonical Arrow schemas) and migrations."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import duckdb
+import pyarrow as pa
+
+from govweibo import model
+from govweibo.errors import StoreError
+
+SCHEMA_VERSION = 1
+
+
+def duck_type(t: pa.DataType) -> str:
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        return "VARCHAR"
+    if pa.types.is_int64(t):
+        return "BIGINT"
+    if pa.types.is_int32(t):
+        return "INTEGER"
+    if pa.types.is_boolean(t):
+        return "BOOLEAN"
+    if pa.types.is_float64(t):
+        return "DOUBLE"
+    if pa.types.is_timestamp(t):
+        return "TIMESTAMPTZ" if t.tz else "TIMESTAMP"
+    if pa.types.is_list(t):
+        return duck_type(t.value_type) + "[]"
+    raise StoreError(f"no DuckDB type for Arrow type {t}")
+
+
+def create_table_sql(name: str) -> str:
+    schema, key = model.TABLES[name]
+    cols = ",\n  ".join(f'"{f.name}" {duck_type(f.type)}' for f in schema)
+    pk = ", ".join(f'"{k}"' for k in key)
+    return f'CREATE TABLE IF NOT EXISTS "{name}" (\n  {cols},\n  PRIMARY KEY ({pk})\n)'
+
+
+def _v1(con: duckdb.DuckDBPyConnection) -> None:
+    for name in model.TABLES:
+        con.execute(create_table_sql(name))
+    con.execute("CREATE SEQUENCE IF NOT EXISTS ingest_run_seq START 1")
+
+
+# Each migration takes the store from version i-1 to i; append, never edit.
+MIGRATIONS: list[Callable[[duckdb.DuckDBPyConnection], None]] = [_v1]
+assert len(MIGRATIONS) == SCHEMA_VERSION
+
+
+def current_version(con: duckdb.DuckDBPyConnection) -> int:
+    con.execute("CREATE TABLE IF NOT EXISTS schema_meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+    row = con.execute("SELECT value FROM schema_meta WHERE key = 'version'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> int:
+    """Bring the store to SCHEMA_VERSION; returns the version it was at."""
+    start = current_version(con)
+    if start > SCHEMA_VERSION:
+        raise StoreError(
+            f"store schema version {start} is newer than this govweibo ({SCHEMA_VERSION}); "
+            "upgrade govweibo"
+        )
+    for version in range(start + 1, SCHEMA_VERSION + 1):
+        con.execute("BEGIN TRANSACTION")
+        try:
+            MIGRATIONS[version - 1](con)
+            con.execute(
+                "INSERT OR REPLACE INTO schema_meta VALUES ('version', ?)", [str(version)]
+            )
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+    return start

@@ -1,0 +1,167 @@
+"""Idempotent batch writes: natural keys, upserts, quarantine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import duckdb
+import pyarrow as pa
+
+from govweibo import model
+
+# Which timestamp decides that one version of a row is newer than another.
+_NEWER_BY = {
+    "accounts": "profile_observed_at",
+    "account_observations": "observed_at",
+    "posts": "counts_observed_at",
+    "interactions": "created_at",
+    "post_labels": "run_id",
+    "timeline_sightings": "observed_at",
+}
+
+
+def _update_clause(table: str) -> str | None:
+    """The ON CONFLICT action for a re-seen row, or None to keep the stored one."""
+    if table == "accounts":
+        # Newer profile wins, but a missing field never erases a known one.
+        cols = [
+            c
+            for c in model.ACCOUNTS.names
+            if c not in model.key_of("accounts") and c != "run_id"
+        ]
+        sets = ", ".join(f'"{c}" = COALESCE(excluded."{c}", accounts."{c}")' for c in cols)
+        return (
+            f"DO UPDATE SET {sets} WHERE excluded.profile_observed_at IS NOT NULL AND "
+            "(accounts.profile_observed_at IS NULL OR "
+            "excluded.profile_observed_at > accounts.profile_observed_at)"
+        )
+    if table == "posts":
+        fill = [
+            c
+            for c in model.POSTS.names
+            if c not in ("platform", "post_id", "reposts", "comments", "likes", "run_id")
+            and c != "counts_observed_at"
+        ]
+        sets = [f'"{c}" = COALESCE(posts."{c}", excluded."{c}")' for c in fill]
+        for c in ("reposts", "comments", "likes", "counts_observed_at"):
+            sets.append(
+                f'"{c}" = CASE WHEN posts.counts_observed_at IS NULL OR '
+                "excluded.counts_observed_at > posts.counts_observed_at "
+                f'THEN COALESCE(excluded."{c}", posts."{c}") ELSE posts."{c}" END'
+            )
+        return "DO UPDATE SET " + ", ".join(sets)
+    if table == "post_labels":
+        return 'DO UPDATE SET "label" = excluded."label", "run_id" = excluded."run_id"'
+    return None
+
+
+@dataclass
+class WriteCounts:
+    stored: int = 0
+    duplicate: int = 0
+
+
+def _upsert(con: duckdb.DuckDBPyConnection, table: str, data: pa.Table) -> tuple[int, int]:
+    """Insert rows; return (new rows, distinct rows offered)."""
+    if data.num_rows == 0:
+        return 0, 0
+    data = model.conform(table, data)
+    key = ", ".join(f'"{k}"' for k in model.key_of(table))
+    order = _NEWER_BY[table]
+    view = f"_batch_{table}"
+    con.register(view, data)
+    try:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _dedup AS SELECT * FROM {view} "
+            f'QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY "{order}" DESC NULLS LAST) = 1'
+        )
+    finally:
+        con.unregister(view)
+    offered = con.execute("SELECT count(*) FROM _dedup").fetchone()[0]  # type: ignore[index]
+    new = con.execute(
+        f'INSERT INTO "{table}" SELECT * FROM _dedup ON CONFLICT DO NOTHING'
+    ).fetchone()[0]  # type: ignore[index]
+    update = _update_clause(table)
+    if update and new < offered:
+        # Re-seen rows: keep only those that carry something newer, so a re-run of
+        # the same file rewrites nothing.
+        join = " AND ".join(f'd."{k}" = t."{k}"' for k in model.key_of(table))
+        con.execute(
+            f'DELETE FROM _dedup d WHERE EXISTS (SELECT 1 FROM "{table}" t WHERE {join} '
+            f'AND (d."{order}" IS NULL OR (t."{order}" IS NOT NULL AND t."{order}" >= d."{order}")))'
+        )
+        con.execute(f'INSERT INTO "{table}" SELECT * FROM _dedup ON CONFLICT ({key}) {update}')
+    con.execute("DROP TABLE _dedup")
+    return int(new), int(offered)
+
+
+def write_batch(
+    con: duckdb.DuckDBPyConnection,
+    batch: model.Batch,
+    *,
+    run_id: int,
+    source_path: str,
+    fmt: str,
+) -> WriteCounts:
+    """Write one batch inside the caller's transaction."""
+    counts = WriteCounts()
+    for table in model.DATA_TABLES:
+        if table in batch.primary:
+            new, offered = _upsert(con, table, _with_run(batch.primary[table], run_id))
+            counts.stored += new
+            counts.duplicate += offered - new
+            # Rows repeated inside the batch itself are duplicates too.
+            counts.duplicate += batch.primary[table].num_rows - offered
+        if table in batch.secondary:
+            _upsert(con, table, _with_run(batch.secondary[table], run_id))
+    if batch.rejects:
+        write_rejects(con, batch.rejects, run_id=run_id, source_path=source_path, fmt=fmt)
+    return counts
+
+
+def _with_run(data: pa.Table, run_id: int) -> pa.Table:
+    col = pa.array([run_id] * data.num_rows, pa.int64())
+    if "run_id" in data.column_names:
+        return data.set_column(data.column_names.index("run_id"), "run_id", col)
+    return data.append_column("run_id", col)
+
+
+def write_rejects(
+    con: duckdb.DuckDBPyConnection,
+    rejects: list[model.Reject],
+    *,
+    run_id: int,
+    source_path: str,
+    fmt: str,
+) -> None:
+    now = datetime.now(UTC)
+    rows = pa.Table.from_pylist(
+        [
+            {
+                "source_path": r.path or source_path,
+                "line": r.line,
+                "item": r.item,
+                "run_id": run_id,
+                "format": fmt,
+                "field": r.field,
+                "reason": r.reason,
+                "raw": r.raw,
+                "quarantined_at": now,
+            }
+            for r in rejects
+        ],
+        schema=model.QUARANTINE,
+    )
+    con.register("_rejects", rows)
+    try:
+        # Re-reading the same file refreshes its rejects instead of doubling them.
+        con.execute(
+            "INSERT INTO quarantine SELECT * FROM _rejects "
+            "QUALIFY row_number() OVER (PARTITION BY source_path, line, item) = 1 "
+            "ON CONFLICT (source_path, line, item) DO UPDATE SET run_id = excluded.run_id, "
+            "format = excluded.format, field = excluded.field, reason = excluded.reason, "
+            "raw = excluded.raw, quarantined_at = excluded.quarantined_at"
+        )
+    finally:
+        con.unregister("_rejects")
