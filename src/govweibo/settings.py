@@ -104,7 +104,9 @@ def load(
     if unknown:
         raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
     config_path = flags.get("config") or env.get("GOVWEIBO_CONFIG") or BY_NAME["config"].default
-    file_values = _read_config(Path(config_path), explicit="config" in flags or "GOVWEIBO_CONFIG" in env)
+    file_values = _read_config(
+        Path(config_path), explicit="config" in flags or "GOVWEIBO_CONFIG" in env
+    )
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
     for s in SETTINGS:

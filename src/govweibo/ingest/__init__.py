@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from govweibo.ingest.base import Reader, ReadOptions
+from govweibo.ingest.ced import CedReader
+from govweibo.ingest.crawler_csv import CrawlerCsvReader
+from govweibo.ingest.tabular import CsvReader, JsonlReader
 from govweibo.ingest.weibo_api import WeiboApiReader
 
 # The explicit list of readers, in detection order (most specific first).
 READERS: list[Reader] = [
+    CedReader(),
+    CrawlerCsvReader(),
     WeiboApiReader(),
+    CsvReader(),
+    JsonlReader(),
 ]
 
 from govweibo.ingest.runner import IngestSummary, detect, ingest  # noqa: E402

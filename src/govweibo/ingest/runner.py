@@ -84,26 +84,33 @@ def plan(paths: list[Path], fmt: str) -> tuple[list[tuple[Reader, Path]], list[t
     units: list[tuple[Reader, Path]] = []
     skipped: list[tuple[str, str]] = []
     forced = None if fmt == "auto" else reader_named(fmt)
-    for path in paths:
-        if not path.exists():
-            raise IngestError(f"{path}: no such file or folder")
-        reader = forced if forced else detect(path)
-        if reader is not None and (path.is_file() or reader.detect(path, b"")):
+
+    def visit(path: Path, explicit: bool) -> None:
+        if path.name.startswith(".") and not explicit:
+            return
+        if path.is_dir():
+            owner = forced if forced and forced.detect(path, b"") else detect(path)
+            if owner is not None:
+                units.append((owner, path))
+                return
+            for child in sorted(path.iterdir()):
+                visit(child, False)
+            return
+        reader = forced or detect(path)
+        if reader is not None:
             units.append((reader, path))
-            continue
-        if path.is_file():
+        elif explicit:
             raise FormatDetectionError(
                 f"{path}: no reader recognises this file; pass --format "
                 f"({', '.join(r.name for r in readers())})"
             )
-        for child in sorted(p for p in path.rglob("*") if p.is_file()):
-            if child.name.startswith("."):
-                continue
-            r = forced if forced else detect(child)
-            if r is None:
-                skipped.append((str(child), "no reader recognises this file"))
-            else:
-                units.append((r, child))
+        else:
+            skipped.append((str(path), "no reader recognises this file"))
+
+    for path in paths:
+        if not path.exists():
+            raise IngestError(f"{path}: no such file or folder")
+        visit(path, True)
     return units, skipped
 
 

@@ -102,7 +102,10 @@ class WeiboApiReader:
         lines = [json.dumps(it, ensure_ascii=False) for it in items]
         # Items of a document are located by their index; line 0 means "whole file".
         table = pa.table(
-            {"line": pa.array([0] * len(lines), pa.int64()), "text": pa.array(lines, pa.large_string())}
+            {
+                "line": pa.array([0] * len(lines), pa.int64()),
+                "text": pa.array(lines, pa.large_string()),
+            }
         )
         chunk = LineChunk(table=table, bytes_read=len(raw))
         yield map_chunk(con, chunk, source, opts, item_index=True)
@@ -160,9 +163,7 @@ def map_chunk(
     item = "row_number() OVER () - 1" if item_index else "0"
     text = chunk.table.column("text")
     # Most files hold no API pages; only look for them where a page key occurs.
-    has_pages = any(
-        pc.any(pc.match_substring(text, f'"{k}"')).as_py() for k in weibo_sql.PAGE_KEYS
-    )
+    has_pages = any(pc.any(pc.match_substring(text, f'"{k}"')).as_py() for k in weibo_sql.PAGE_KEYS)
     page_test = " OR ".join(f"json_type(text, '$.{k}') = 'ARRAY'" for k in weibo_sql.PAGE_KEYS)
     page_items = " || ".join(
         f"coalesce(json_extract(text, '$.{k}[*]'), [])" for k in weibo_sql.PAGE_KEYS
@@ -179,8 +180,11 @@ def map_chunk(
     counts = con.execute(
         f"""SELECT count(*) FILTER (WHERE trim(text) = ''),
                    count(*) FILTER (WHERE trim(text) <> '' AND NOT json_valid(text))
-            {f", count(*) FILTER (WHERE {valid} AND ({page_test}) AND len({page_items}) = 0)"
-             if has_pages else ", 0"}
+            {
+            f", count(*) FILTER (WHERE {valid} AND ({page_test}) AND len({page_items}) = 0)"
+            if has_pages
+            else ", 0"
+        }
             FROM chunk"""
     ).fetchone()
     assert counts is not None
@@ -214,7 +218,7 @@ def map_chunk(
             if not parts[role]:
                 continue
             sql = " UNION ALL ".join(f"({q})" for q in parts[role])
-            data = con.execute(sql, params if "$observed_at" in sql else {}).fetch_arrow_table()
+            data = con.execute(sql, params if "$observed_at" in sql else {}).to_arrow_table()
             if data.num_rows:
                 target = batch.primary if role == "primary" else batch.secondary
                 target[table] = data

@@ -14,20 +14,45 @@ from govweibo.ingest.sina_ids import SQL_MACROS
 
 USER = {
     k: "VARCHAR"
-    for k in (
-        "id idstr screen_name name description url verified verified_type verified_reason "
-        "province city location gender created_at followers_count friends_count "
-        "statuses_count favourites_count"
-    ).split()
+    for k in [
+        "id",
+        "idstr",
+        "screen_name",
+        "name",
+        "description",
+        "url",
+        "verified",
+        "verified_type",
+        "verified_reason",
+        "province",
+        "city",
+        "location",
+        "gender",
+        "created_at",
+        "followers_count",
+        "friends_count",
+        "statuses_count",
+        "favourites_count",
+    ]
 }
-_STATUS_SCALARS = (
-    "id idstr mid created_at text source reposts_count comments_count attitudes_count "
-    "truncated thumbnail_pic deleted"
-).split()
+_STATUS_SCALARS = [
+    "id",
+    "idstr",
+    "mid",
+    "created_at",
+    "text",
+    "source",
+    "reposts_count",
+    "comments_count",
+    "attitudes_count",
+    "truncated",
+    "thumbnail_pic",
+    "deleted",
+]
 STATUS: dict[str, object] = {k: "VARCHAR" for k in _STATUS_SCALARS}
 STATUS.update({"pic_urls": "JSON", "page_info": "JSON", "user": USER})
 COMMENT: dict[str, object] = {
-    k: "VARCHAR" for k in "id idstr created_at text source like_counts".split()
+    k: "VARCHAR" for k in ["id", "idstr", "created_at", "text", "source", "like_counts"]
 }
 COMMENT["user"] = USER
 TOP: dict[str, object] = {**USER, **STATUS, "like_counts": "VARCHAR"}
@@ -107,9 +132,7 @@ def _optional(p: str, checks: list[str]) -> list[str]:
 
 def _status_checks(p: str, label: str) -> list[str]:
     checks = [_missing_or_bad_id(p, label), _date(p, label, required=True)]
-    checks += [
-        _count(p, c, label) for c in ("reposts_count", "comments_count", "attitudes_count")
-    ]
+    checks += [_count(p, c, label) for c in ("reposts_count", "comments_count", "attitudes_count")]
     checks += _optional(f"{p}.user", _user_checks(f"{p}.user", f"{label}user."))
     return checks
 
@@ -159,8 +182,11 @@ def post_select(p: str) -> str:
         gw_int({p}.comments_count) AS comments,
         gw_int({p}.attitudes_count) AS likes,
         $observed_at AS counts_observed_at,
-        {"gw_id(" + p + ".retweeted_status.idstr, " + p + ".retweeted_status.id)"
-         if p in ("s", "s.status") else "NULL"} AS retweeted_post_id,
+        {
+        "gw_id(" + p + ".retweeted_status.idstr, " + p + ".retweeted_status.id)"
+        if p in ("s", "s.status")
+        else "NULL"
+    } AS retweeted_post_id,
         NULL AS parent_post_id,
         gw_chain({p}.text) AS repost_chain,
         coalesce(gw_bool({p}.truncated), false) AS is_truncated,
@@ -206,8 +232,11 @@ def interaction_select(p: str, status: str | None) -> str:
     reply = "s.reply_comment" if p == "s" else None
     return f"""SELECT 'weibo' AS platform,
         gw_id({p}.idstr, {p}.id) AS interaction_id,
-        {"CASE WHEN s.reply_comment IS NOT NULL THEN 'reply' ELSE 'comment' END"
-         if reply else "'comment'"} AS kind,
+        {
+        "CASE WHEN s.reply_comment IS NOT NULL THEN 'reply' ELSE 'comment' END"
+        if reply
+        else "'comment'"
+    } AS kind,
         gw_id({p}.user.idstr, {p}.user.id) AS actor_id,
         coalesce({p}.user.screen_name, {p}.user.name) AS actor_name,
         {post} AS post_id,

@@ -82,7 +82,7 @@ class Store:
 
     def arrow(self, sql: str, params: list[Any] | None = None) -> pa.Table:
         """Run a parameterised query and return Arrow. Never format user input into sql."""
-        return self.con.execute(sql, params or []).fetch_arrow_table()
+        return self.con.execute(sql, params or []).to_arrow_table()
 
     def has_table(self, name: str) -> bool:
         row = self.con.execute(
@@ -117,16 +117,24 @@ class Store:
     ) -> RunInfo:
         # A run left 'running' is from a process that died: the file lock means
         # no other writer can be active now.
-        self.con.execute(
-            "UPDATE ingest_runs SET status = 'interrupted' WHERE status = 'running'"
-        )
-        run_id = int(self.con.execute("SELECT nextval('ingest_run_seq')").fetchone()[0])  # type: ignore[index]
+        self.con.execute("UPDATE ingest_runs SET status = 'interrupted' WHERE status = 'running'")
+        # max+1, not a sequence: a sequence's position is not reliably restored when
+        # the write-ahead log of a killed process is replayed. One writer at a time
+        # is guaranteed by DuckDB's file lock.
+        row = self.con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM ingest_runs").fetchone()
+        run_id = int(row[0]) if row else 1
         self.con.execute(
             "INSERT INTO ingest_runs (run_id, source_path, format, size_bytes, options, "
             "records_read, stored, duplicate, rejected, empty, status, started_at) "
             "VALUES (?, ?, ?, ?, ?, 0, 0, 0, 0, 0, 'running', ?)",
-            [run_id, source_path, fmt, size_bytes, json.dumps(options, sort_keys=True),
-             datetime.now(UTC)],
+            [
+                run_id,
+                source_path,
+                fmt,
+                size_bytes,
+                json.dumps(options, sort_keys=True),
+                datetime.now(UTC),
+            ],
         )
         return RunInfo(run_id, source_path, fmt)
 
@@ -141,8 +149,14 @@ class Store:
                 "UPDATE ingest_runs SET records_read = records_read + ?, stored = stored + ?, "
                 "duplicate = duplicate + ?, rejected = rejected + ?, empty = empty + ? "
                 "WHERE run_id = ?",
-                [batch.records_read, counts.stored, counts.duplicate, len(batch.rejects),
-                 batch.empty, run.run_id],
+                [
+                    batch.records_read,
+                    counts.stored,
+                    counts.duplicate,
+                    len(batch.rejects),
+                    batch.empty,
+                    run.run_id,
+                ],
             )
             self.con.execute("COMMIT")
         except Exception:

@@ -41,7 +41,6 @@ def create_table_sql(name: str) -> str:
 def _v1(con: duckdb.DuckDBPyConnection) -> None:
     for name in model.TABLES:
         con.execute(create_table_sql(name))
-    con.execute("CREATE SEQUENCE IF NOT EXISTS ingest_run_seq START 1")
 
 
 # Each migration takes the store from version i-1 to i; append, never edit.
@@ -67,9 +66,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
         con.execute("BEGIN TRANSACTION")
         try:
             MIGRATIONS[version - 1](con)
-            con.execute(
-                "INSERT OR REPLACE INTO schema_meta VALUES ('version', ?)", [str(version)]
-            )
+            con.execute("INSERT OR REPLACE INTO schema_meta VALUES ('version', ?)", [str(version)])
             con.execute("COMMIT")
         except Exception:
             con.execute("ROLLBACK")

@@ -26,9 +26,7 @@ def _update_clause(table: str) -> str | None:
     if table == "accounts":
         # Newer profile wins, but a missing field never erases a known one.
         cols = [
-            c
-            for c in model.ACCOUNTS.names
-            if c not in model.key_of("accounts") and c != "run_id"
+            c for c in model.ACCOUNTS.names if c not in model.key_of("accounts") and c != "run_id"
         ]
         sets = ", ".join(f'"{c}" = COALESCE(excluded."{c}", accounts."{c}")' for c in cols)
         return (

@@ -1,0 +1,3 @@
+from govweibo.cli import main
+
+main()

@@ -1,0 +1,69 @@
+"""`govweibo synth` and `govweibo demo`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from govweibo.cli.common import console, err_console, open_store
+from govweibo.cli.ingest import print_summary
+
+
+@click.command("synth")
+@click.argument("out_dir", type=click.Path(path_type=Path))
+@click.option(
+    "--accounts", default=20000, show_default=True, help="Government accounts at the end of 2011."
+)
+@click.option("--posts", default=200000, show_default=True, help="Statuses to generate.")
+@click.option(
+    "--seed", default=2011, show_default=True, help="Random seed (same seed, same files)."
+)
+def synth_cmd(out_dir: Path, accounts: int, posts: int, seed: int) -> None:
+    """Write a calibrated synthetic government-microblog world as Sina API JSON lines."""
+    from govweibo.synth import generate
+
+    with err_console.status("generating") as status:
+
+        def progress(stage: str, n: int) -> None:
+            status.update(f"generating {stage}: {n:,}")
+
+        summary = generate(out_dir, accounts=accounts, posts=posts, seed=seed, progress=progress)
+    console.print(f"wrote the world to {out_dir}")
+    console.print(summary)
+
+
+@click.command("demo")
+@click.option(
+    "--out",
+    "out_dir",
+    default="demo",
+    show_default=True,
+    type=click.Path(path_type=Path),
+    help="Folder for the generated world and outputs.",
+)
+@click.option(
+    "--accounts", default=20000, show_default=True, help="Government accounts at the end of 2011."
+)
+@click.option("--posts", default=200000, show_default=True, help="Statuses to generate.")
+@click.option("--seed", default=2011, show_default=True, help="Random seed.")
+@click.pass_context
+def demo_cmd(ctx: click.Context, out_dir: Path, accounts: int, posts: int, seed: int) -> None:
+    """Generate the demo world, ingest it through the real path, and summarise it."""
+    from govweibo import demo
+
+    with open_store(ctx) as store:
+        result = demo.run(
+            store,
+            out_dir,
+            accounts=accounts,
+            posts=posts,
+            seed=seed,
+            log=lambda msg: err_console.print(msg, markup=False),
+        )
+    print_summary(result.ingest)
+    for line in result.report_lines():
+        console.print(line, markup=False)
+
+
+COMMANDS = [synth_cmd, demo_cmd]

@@ -1,0 +1,300 @@
+"""The CED rumour corpus (Song et al. 2018) in its folder layout.
+
+original-microblog/{idx}_{mid}_{uid}.json holds a source post and its author;
+rumor-repost/ and non-rumor-repost/ hold, under the same file name, the reposts
+as [{mid, uid, parent, text, date}], and the folder is the label. Post ids are
+stored in Sina's numeric form; the base62 mid is kept beside it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from govweibo import model
+from govweibo.ingest.base import ReadOptions, Source
+from govweibo.ingest.sina_ids import mid_to_id
+from govweibo.model import Account, AccountObservation, Batch, Post, PostLabel, Reject
+
+BEIJING = timezone(timedelta(hours=8))
+SOURCE_DIR = "original-microblog"
+LABEL_DIRS = {"rumor-repost": "rumour", "non-rumor-repost": "non-rumour"}
+RECORDS_PER_BATCH = 100_000
+_YEARLESS = re.compile(r"(\d{1,2})月(\d{1,2})日\s*(\d{1,2}):(\d{2})")
+_CHAIN = re.compile(r"//@([^:：\s/]{1,40})[:：]")
+_SINA_TIME = "%a %b %d %H:%M:%S %z %Y"
+
+
+class CedError(ValueError):
+    """A CED record that cannot be read; carries the field it is about."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+def _post_id(mid: Any, field: str) -> str:
+    if not isinstance(mid, str) or not mid:
+        raise CedError(field, f"field '{field}': missing or not a string")
+    try:
+        return mid_to_id(mid)
+    except ValueError:
+        raise CedError(field, f"field '{field}': not a Sina mid: {mid[:40]!r}") from None
+
+
+def _source_time(value: Any) -> datetime:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, UTC)
+    if isinstance(value, str):
+        try:
+            return datetime.strptime(value, _SINA_TIME).astimezone(UTC)
+        except ValueError:
+            pass
+    raise CedError("time", f"field 'time': not an epoch or Sina date: {str(value)[:40]!r}")
+
+
+def repost_time(value: Any, source_time: datetime | None) -> datetime:
+    """A repost's date; year-less dates take the source post's year (Beijing time)."""
+    if not isinstance(value, str) or not value.strip():
+        raise CedError("date", "field 'date': missing")
+    try:
+        naive = datetime.strptime(value.strip(), "%Y-%m-%d %H:%M:%S")
+        return naive.replace(tzinfo=BEIJING).astimezone(UTC)
+    except ValueError:
+        pass
+    m = _YEARLESS.fullmatch(value.strip())
+    if not m:
+        raise CedError("date", f"field 'date': not a date in a known format: {value[:40]!r}")
+    if source_time is None:
+        raise CedError("date", f"field 'date': {value!r} has no year and the source post has none")
+    src = source_time.astimezone(BEIJING)
+    month, day, hour, minute = (int(g) for g in m.groups())
+    try:
+        when = datetime(src.year, month, day, hour, minute, tzinfo=BEIJING)
+        # A repost never precedes its source; a date before it belongs to the next year.
+        if when < src - timedelta(days=1):
+            when = when.replace(year=src.year + 1)
+    except ValueError:
+        raise CedError("date", f"field 'date': impossible date {value!r}") from None
+    return when.astimezone(UTC)
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int) and value >= 0:
+        return value
+    return None
+
+
+class CedReader:
+    name = "ced"
+    description = "CED rumour corpus folder (original-microblog/, rumor-repost/, non-rumor-repost/)"
+
+    def detect(self, path: Path, head: bytes) -> bool:
+        if path.is_dir():
+            return (path / SOURCE_DIR).is_dir()
+        return path.suffix == ".json" and path.parent.name in (SOURCE_DIR, *LABEL_DIRS)
+
+    def files(self, path: Path) -> list[Path]:
+        return sorted(path.glob("*/*.json")) if path.is_dir() else [path]
+
+    def read(self, source: Source, opts: ReadOptions) -> Iterator[Batch]:
+        root = source.path if source.path.is_dir() else source.path.parent.parent
+        names = (
+            sorted(p.name for p in (root / SOURCE_DIR).glob("*.json"))
+            if source.path.is_dir()
+            else [source.path.name]
+        )
+        digest = hashlib.sha256()
+        acc = _Accumulator(source.observed_at)
+        for name in names:
+            self._read_event(root, name, acc, digest)
+            if acc.size >= RECORDS_PER_BATCH:
+                yield acc.flush()
+        yield acc.flush()
+        source.notes["checksum"] = digest.hexdigest()
+
+    def _read_event(self, root: Path, name: str, acc: _Accumulator, digest: Any) -> None:
+        label = next((lab for d, lab in LABEL_DIRS.items() if (root / d / name).exists()), None)
+        stem = name.removesuffix(".json").split("_")
+        src_path = root / SOURCE_DIR / name
+        src_time = None
+        src_id = None
+        if src_path.exists():
+            raw = src_path.read_bytes()
+            digest.update(name.encode() + raw)
+            acc.bytes += len(raw)
+            src_id, src_time = acc.add_source(src_path, raw, stem, label)
+        if label is None:
+            return
+        rep_path = root / next(d for d, lab in LABEL_DIRS.items() if lab == label) / name
+        raw = rep_path.read_bytes()
+        digest.update(rep_path.parent.name.encode() + name.encode() + raw)
+        acc.bytes += len(raw)
+        acc.add_reposts(rep_path, raw, src_id, src_time)
+
+
+class _Accumulator:
+    def __init__(self, observed_at: datetime):
+        self.observed_at = observed_at
+        self.reset()
+
+    def reset(self) -> None:
+        self.posts: list[Post] = []
+        self.accounts: list[Account] = []
+        self.observations: list[AccountObservation] = []
+        self.labels: list[PostLabel] = []
+        self.rejects: list[Reject] = []
+        self.read = 0
+        self.bytes = 0
+
+    @property
+    def size(self) -> int:
+        return self.read
+
+    def reject(self, path: Path, item: int, exc: CedError | str, raw: Any) -> None:
+        field = exc.field if isinstance(exc, CedError) else None
+        self.rejects.append(
+            Reject(
+                line=0,
+                item=item,
+                field=field,
+                reason=str(exc),
+                raw=json.dumps(raw, ensure_ascii=False)[:2000]
+                if not isinstance(raw, str)
+                else raw[:2000],
+                path=str(path.resolve()),
+            )
+        )
+
+    def add_source(
+        self, path: Path, raw: bytes, stem: list[str], label: str | None
+    ) -> tuple[str | None, datetime | None]:
+        self.read += 1
+        try:
+            doc = json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            self.reject(path, 0, f"malformed JSON: {exc}", raw.decode("utf-8", "replace"))
+            return None, None
+        try:
+            if len(stem) < 3:
+                raise CedError("file name", "file name is not {idx}_{mid}_{uid}.json")
+            mid, uid = stem[1], stem[2]
+            post_id = _post_id(mid, "mid (file name)")
+            when = _source_time(doc.get("time"))
+        except CedError as exc:
+            self.reject(path, 0, exc, doc)
+            return None, None
+        text = doc.get("text") if isinstance(doc.get("text"), str) else None
+        self.posts.append(
+            Post(
+                platform="weibo",
+                post_id=post_id,
+                mid=mid,
+                author_id=uid,
+                created_at=when,
+                text=text,
+                source=doc.get("source") if isinstance(doc.get("source"), str) else None,
+                reposts=_int(doc.get("reposts")),
+                comments=_int(doc.get("comments")),
+                likes=_int(doc.get("likes")),
+                counts_observed_at=self.observed_at,
+                repost_chain=_CHAIN.findall(text or ""),
+                pic_count=_int(doc.get("pics")),
+                has_url=bool(doc.get("has_url")),
+                is_truncated=False,
+                has_video=False,
+            )
+        )
+        if label:
+            self.labels.append(PostLabel("weibo", post_id, "ced", label))
+        user = doc.get("user")
+        account = Account(platform="weibo", account_id=uid, profile_observed_at=self.observed_at)
+        if isinstance(user, dict):
+            account.verified = bool(user.get("verified"))
+            vt = user.get("verified_type")
+            account.verified_type = vt if isinstance(vt, int) and not isinstance(vt, bool) else None
+            account.location = (
+                user.get("location") if isinstance(user.get("location"), str) else None
+            )
+            account.gender = user.get("gender") if isinstance(user.get("gender"), str) else None
+            created = user.get("time")
+            if isinstance(created, int | float) and not isinstance(created, bool):
+                account.created_at = datetime.fromtimestamp(created, UTC)
+            self.observations.append(
+                AccountObservation(
+                    platform="weibo",
+                    account_id=uid,
+                    observed_at=self.observed_at,
+                    followers=_int(user.get("followers")),
+                    friends=_int(user.get("friends")),
+                    statuses=_int(user.get("messages")),
+                )
+            )
+        self.accounts.append(account)
+        return post_id, when
+
+    def add_reposts(
+        self, path: Path, raw: bytes, src_id: str | None, src_time: datetime | None
+    ) -> None:
+        try:
+            items = json.loads(raw)
+            if not isinstance(items, list):
+                raise ValueError("expected a JSON array of reposts")
+        except (json.JSONDecodeError, UnicodeDecodeError, ValueError) as exc:
+            self.read += 1
+            self.reject(path, 0, f"malformed repost file: {exc}", raw.decode("utf-8", "replace"))
+            return
+        for i, rec in enumerate(items):
+            self.read += 1
+            try:
+                if not isinstance(rec, dict):
+                    raise CedError("record", "record: expected a JSON object")
+                if src_id is None:
+                    raise CedError("source", "source post missing or rejected; repost has no root")
+                post_id = _post_id(rec.get("mid"), "mid")
+                parent = rec.get("parent") or ""
+                parent_id = _post_id(parent, "parent") if parent else src_id
+                uid = rec.get("uid")
+                if not isinstance(uid, str | int) or isinstance(uid, bool) or str(uid) == "":
+                    raise CedError("uid", "field 'uid': missing")
+                when = repost_time(rec.get("date"), src_time)
+            except CedError as exc:
+                self.reject(path, i, exc, rec)
+                continue
+            text = rec.get("text") if isinstance(rec.get("text"), str) else None
+            self.posts.append(
+                Post(
+                    platform="weibo",
+                    post_id=post_id,
+                    mid=rec["mid"],
+                    author_id=str(uid),
+                    created_at=when,
+                    text=text,
+                    retweeted_post_id=src_id,
+                    parent_post_id=parent_id,
+                    repost_chain=_CHAIN.findall(text or ""),
+                )
+            )
+            self.accounts.append(Account(platform="weibo", account_id=str(uid)))
+
+    def flush(self) -> Batch:
+        batch = Batch(records_read=self.read, rejects=self.rejects, bytes_read=self.bytes)
+        if self.posts:
+            batch.primary["posts"] = model.records_to_table("posts", self.posts)
+        if self.accounts:
+            batch.secondary["accounts"] = model.records_to_table("accounts", self.accounts)
+        if self.observations:
+            batch.secondary["account_observations"] = model.records_to_table(
+                "account_observations", self.observations
+            )
+        if self.labels:
+            batch.secondary["post_labels"] = model.records_to_table("post_labels", self.labels)
+        self.reset()
+        return batch

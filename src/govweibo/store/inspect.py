@@ -1,0 +1,55 @@
+"""Read-only views of the store's own state, for faces to render."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from govweibo.store import Store
+
+
+@dataclass
+class StoreStatus:
+    path: str
+    counts: dict[str, int]
+    first_post: datetime | None
+    last_post: datetime | None
+    platforms: list[tuple[str, int, int, int]]
+
+
+def status(store: Store) -> StoreStatus:
+    span = store.con.execute("SELECT min(created_at), max(created_at) FROM posts").fetchone()
+    platforms = store.con.execute(
+        """SELECT platform, coalesce(a.n, 0), coalesce(a.verified, 0), coalesce(p.n, 0)
+        FROM (SELECT platform, count(*) AS n, count(*) FILTER (WHERE verified) AS verified
+              FROM accounts GROUP BY platform) a
+        FULL JOIN (SELECT platform, count(*) AS n FROM posts GROUP BY platform) p USING (platform)
+        ORDER BY platform"""
+    ).fetchall()
+    return StoreStatus(
+        path=store.path,
+        counts=store.counts(),
+        first_post=span[0] if span else None,
+        last_post=span[1] if span else None,
+        platforms=[(str(p), int(a), int(v), int(n)) for p, a, v, n in platforms],
+    )
+
+
+def runs(store: Store, *, limit: int = 50) -> list[dict[str, Any]]:
+    return store.arrow(
+        "SELECT * FROM ingest_runs ORDER BY run_id DESC LIMIT ?", [limit]
+    ).to_pylist()
+
+
+def quarantine(
+    store: Store, *, limit: int = 100, source: str | None = None
+) -> tuple[int, list[dict[str, Any]]]:
+    where = "WHERE contains(source_path, ?)" if source else ""
+    params: list[Any] = [source] if source else []
+    total = store.con.execute(f"SELECT count(*) FROM quarantine {where}", params).fetchone()
+    rows = store.arrow(
+        f"SELECT * FROM quarantine {where} ORDER BY source_path, line, item LIMIT ?",
+        [*params, limit],
+    ).to_pylist()
+    return int(total[0]) if total else 0, rows

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from govweibo import model
+from govweibo.errors import StoreError
+from govweibo.store import SCHEMA_VERSION, Store
+from govweibo.store.schema import current_version
+
+
+def test_new_store_is_at_current_version(store: Store) -> None:
+    assert store.schema_version() == SCHEMA_VERSION
+    assert set(store.counts()) == set(model.TABLES)
+
+
+def test_reopening_does_not_migrate_again(tmp_path: Path) -> None:
+    Store(tmp_path / "a.duckdb").close()
+    s = Store(tmp_path / "a.duckdb")
+    assert current_version(s.con) == SCHEMA_VERSION
+    s.close()
+
+
+def test_newer_store_is_refused(tmp_path: Path) -> None:
+    s = Store(tmp_path / "a.duckdb")
+    s.con.execute("UPDATE schema_meta SET value = '999' WHERE key = 'version'")
+    s.close()
+    with pytest.raises(StoreError, match="newer"):
+        Store(tmp_path / "a.duckdb")
+
+
+def test_read_only_missing_store_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="does not exist"):
+        Store(tmp_path / "none.duckdb", read_only=True)
+
+
+def test_write_result_replaces_but_protects_canonical_tables(store: Store) -> None:
+    store.write_result("scores", pa.table({"a": [1, 2]}))
+    store.write_result("scores", pa.table({"a": [3]}))
+    assert store.arrow("SELECT * FROM scores").to_pylist() == [{"a": 3}]
+    with pytest.raises(StoreError):
+        store.write_result("posts", pa.table({"a": [1]}))
+
+
+def test_batch_upsert_keeps_newer_counts_and_history(store: Store) -> None:
+    from datetime import UTC, datetime
+
+    t1, t2 = datetime(2011, 1, 1, tzinfo=UTC), datetime(2011, 2, 1, tzinfo=UTC)
+    run = store.begin_run("x", "test", {}, 0)
+
+    def batch(when: datetime, reposts: int, followers: int) -> model.Batch:
+        return model.Batch(
+            primary={
+                "posts": model.records_to_table(
+                    "posts", [model.Post("weibo", "1", text="t", reposts=reposts, counts_observed_at=when)]
+                ),
+                "account_observations": model.records_to_table(
+                    "account_observations",
+                    [model.AccountObservation("weibo", "9", when, followers=followers)],
+                ),
+            },
+            records_read=2,
+        )
+
+    first = store.write(run, batch(t2, 10, 200))
+    assert (first.stored, first.duplicate) == (2, 0)
+    older = store.write(run, batch(t1, 5, 100))  # an older observation arrives later
+    assert older.stored == 1  # the older follower snapshot is new history
+    assert store.arrow("SELECT reposts FROM posts").to_pylist() == [{"reposts": 10}]
+    assert store.counts()["account_observations"] == 2
