@@ -15,7 +15,9 @@ def run(tmp_path: Path, *args: str, code: int = 0) -> str:
 
 
 def test_ingest_then_look_at_the_store(tmp_path: Path) -> None:
-    out = run(tmp_path, "ingest", str(FIXTURES / "weibo_broken.jsonl"), "--observed-at", "2011-06-01")
+    out = run(
+        tmp_path, "ingest", str(FIXTURES / "weibo_broken.jsonl"), "--observed-at", "2011-06-01"
+    )
     assert "Ingest summary" in out and "quarantine" in out
     out = run(tmp_path, "status")
     assert "posts" in out and "2011-06-01" in out
@@ -28,15 +30,24 @@ def test_ingest_then_look_at_the_store(tmp_path: Path) -> None:
 
 
 def test_forced_format_and_year(tmp_path: Path) -> None:
-    out = run(tmp_path, "ingest", "--format", "crawler-csv", "--year", "2020",
-              str(FIXTURES / "crawler_posts.csv"))
+    out = run(
+        tmp_path,
+        "ingest",
+        "--format",
+        "crawler-csv",
+        "--year",
+        "2020",
+        str(FIXTURES / "crawler_posts.csv"),
+    )
     assert "crawler-csv" in out
 
 
 def test_errors_are_one_readable_line(tmp_path: Path) -> None:
     out = run(tmp_path, "ingest", str(FIXTURES / "generic_posts.csv"), code=1)
     assert out.strip().startswith("error: ") and "--format" in out and "Traceback" not in out
-    out = run(tmp_path, "ingest", str(FIXTURES / "weibo_users.jsonl"), "--observed-at", "soon", code=1)
+    out = run(
+        tmp_path, "ingest", str(FIXTURES / "weibo_users.jsonl"), "--observed-at", "soon", code=1
+    )
     assert "error: --observed-at" in out
     result = CliRunner().invoke(main, ["--db", str(tmp_path / "none.duckdb"), "status"])
     assert result.exit_code == 1 and "does not exist" in result.output
@@ -45,13 +56,22 @@ def test_errors_are_one_readable_line(tmp_path: Path) -> None:
 def test_generic_csv_needs_and_uses_a_mapping(tmp_path: Path) -> None:
     out = run(tmp_path, "ingest", "--format", "csv", str(FIXTURES / "generic_posts.csv"), code=1)
     assert "--mapping" in out
-    run(tmp_path, "ingest", "--format", "csv", "--mapping", str(FIXTURES / "generic_posts.toml"),
-        str(FIXTURES / "generic_posts.csv"))
+    run(
+        tmp_path,
+        "ingest",
+        "--format",
+        "csv",
+        "--mapping",
+        str(FIXTURES / "generic_posts.toml"),
+        str(FIXTURES / "generic_posts.csv"),
+    )
     out = run(tmp_path, "status")
     assert "forum" in out
 
 
 def test_settings_shows_sources_and_hides_the_token(tmp_path: Path) -> None:
-    result = CliRunner().invoke(main, ["settings"], env={"GOVWEIBO_TOKEN": "s3cret", "GOVWEIBO_LANG": "en"})
+    result = CliRunner().invoke(
+        main, ["settings"], env={"GOVWEIBO_TOKEN": "s3cret", "GOVWEIBO_LANG": "en"}
+    )
     assert result.exit_code == 0
     assert "s3cret" not in result.output and "env" in result.output

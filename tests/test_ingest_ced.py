@@ -11,7 +11,9 @@ from govweibo.store import Store
 
 
 def test_fixture_corpus(store: Store) -> None:
-    summary = ingest(store, [FIXTURES / "ced"], options=ReadOptions(observed_at=datetime(2015, 1, 1, tzinfo=UTC)))
+    summary = ingest(
+        store, [FIXTURES / "ced"], options=ReadOptions(observed_at=datetime(2015, 1, 1, tzinfo=UTC))
+    )
     f = summary.files[0]
     # 2 source posts + 5 repost records; one repost repeated; one with a date "昨天".
     assert (f.format, f.records_read, f.stored, f.duplicate, f.rejected) == ("ced", 7, 5, 1, 1)
@@ -30,7 +32,9 @@ def test_fixture_corpus(store: Store) -> None:
     acct = store.arrow("SELECT * FROM accounts WHERE account_id = '1111111111'").to_pylist()[0]
     assert acct["verified_type"] == 1 and acct["location"] == "浙江 杭州"
     q = store.arrow("SELECT * FROM quarantine").to_pylist()[0]
-    assert q["field"] == "date" and q["source_path"].endswith("rumor-repost/1_zvUcLCeTm_1111111111.json")
+    assert q["field"] == "date" and q["source_path"].endswith(
+        "rumor-repost/1_zvUcLCeTm_1111111111.json"
+    )
 
 
 def test_yearless_dates_roll_into_the_next_year() -> None:
@@ -51,5 +55,7 @@ def test_real_corpus_exact_counts(tmp_path) -> None:  # type: ignore[no-untyped-
         assert counts["posts"] == 897522
         assert counts["post_labels"] == 2381
         assert counts["accounts"] == 774266
-        labels = dict(s.con.execute("SELECT label, count(*) FROM post_labels GROUP BY 1").fetchall())
+        labels = dict(
+            s.con.execute("SELECT label, count(*) FROM post_labels GROUP BY 1").fetchall()
+        )
         assert labels == {"rumour": 1093, "non-rumour": 1288}

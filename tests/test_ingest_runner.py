@@ -42,20 +42,42 @@ def test_unrecognised_file_and_missing_path_are_clear_errors(store: Store) -> No
 def _big_file(path: Path, n: int) -> None:
     with path.open("w", encoding="utf-8") as fh:
         for i in range(n):
-            fh.write(json.dumps({
-                "id": 3500000000000000 + i, "created_at": "Wed Jun 01 10:00:00 +0800 2011",
-                "text": "长微博内容" * 20, "reposts_count": i % 50,
-                "user": {"id": 1000 + i % 3000, "screen_name": f"用户{i % 3000}",
-                         "followers_count": i},
-            }, ensure_ascii=False) + "\n")
+            fh.write(
+                json.dumps(
+                    {
+                        "id": 3500000000000000 + i,
+                        "created_at": "Wed Jun 01 10:00:00 +0800 2011",
+                        "text": "长微博内容" * 20,
+                        "reposts_count": i % 50,
+                        "user": {
+                            "id": 1000 + i % 3000,
+                            "screen_name": f"用户{i % 3000}",
+                            "followers_count": i,
+                        },
+                    },
+                    ensure_ascii=False,
+                )
+                + "\n"
+            )
 
 
 def _cli(db: Path, *args: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "GOVWEIBO_CHUNK_MB": "1"}
     return subprocess.Popen(
-        [sys.executable, "-m", "govweibo", "--db", str(db), "ingest", *args,
-         "--observed-at", "2011-12-31T00:00:00+08:00"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "govweibo",
+            "--db",
+            str(db),
+            "ingest",
+            *args,
+            "--observed-at",
+            "2011-12-31T00:00:00+08:00",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
 
 
@@ -76,9 +98,13 @@ def test_killed_ingest_then_rerun_equals_one_clean_run(tmp_path: Path) -> None:
     assert _cli(killed, str(data)).wait(timeout=300) == 0
     with Store(clean, read_only=True) as a, Store(killed, read_only=True) as b:
         ca, cb = a.counts(), b.counts()
-        statuses = [r[0] for r in b.con.execute("SELECT status FROM ingest_runs ORDER BY run_id").fetchall()]
+        statuses = [
+            r[0] for r in b.con.execute("SELECT status FROM ingest_runs ORDER BY run_id").fetchall()
+        ]
     drop = ("ingest_runs",)
-    assert {k: v for k, v in ca.items() if k not in drop} == {k: v for k, v in cb.items() if k not in drop}
+    assert {k: v for k, v in ca.items() if k not in drop} == {
+        k: v for k, v in cb.items() if k not in drop
+    }
     assert ca["posts"] == 60000
     if proc.returncode != 0:
         assert statuses == ["interrupted", "done"]

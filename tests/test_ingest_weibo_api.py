@@ -76,22 +76,35 @@ def test_every_broken_line_has_a_fate(store: Store) -> None:
         for r in store.arrow("SELECT * FROM quarantine").to_pylist()
     }
     assert set(fates) == {
-        (2, None), (3, "id"), (4, "created_at"), (5, "reposts_count"), (7, "id"),
-        (9, None), (10, "user.id"), (11, None), (13, None),
+        (2, None),
+        (3, "id"),
+        (4, "created_at"),
+        (5, "reposts_count"),
+        (7, "id"),
+        (9, None),
+        (10, "user.id"),
+        (11, None),
+        (13, None),
     }
     assert fates[(2, None)].startswith("malformed JSON")
     assert "impossible" in fates[(4, "created_at")]
     assert "很多" in fates[(5, "reposts_count")]
     assert "undecodable" in fates[(13, None)]
     assert {r[0] for r in store.con.execute("SELECT post_id FROM posts").fetchall()} == {
-        "3400000000000001", "3400000000000012"  # line 12 read through the GB18030 fallback
+        "3400000000000001",
+        "3400000000000012",  # line 12 read through the GB18030 fallback
     }
     run = store.arrow("SELECT message FROM ingest_runs").to_pylist()[0]
     assert "gb18030_lines=1" in run["message"]
 
 
 def test_reingest_adds_nothing_and_rejects_are_not_doubled(store: Store) -> None:
-    names = ("weibo_statuses.jsonl", "weibo_comments.jsonl", "weibo_users.jsonl", "weibo_broken.jsonl")
+    names = (
+        "weibo_statuses.jsonl",
+        "weibo_comments.jsonl",
+        "weibo_users.jsonl",
+        "weibo_broken.jsonl",
+    )
     _ingest(store, *names)
     before = store.counts()
     again = _ingest(store, *names)
@@ -118,21 +131,34 @@ def test_timeline_flag_records_sightings(store: Store) -> None:
 _text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     st.lists(
         st.tuples(st.integers(1, 10**16), _text, st.integers(0, 10**6), st.integers(0, 2**40)),
-        min_size=1, max_size=8, unique_by=lambda t: t[0],
+        min_size=1,
+        max_size=8,
+        unique_by=lambda t: t[0],
     )
 )
 def test_round_trip_records_in_store_out_equal(tmp_path_factory: object, records: list) -> None:
     path = tmp_path_factory.mktemp("rt") / "s.jsonl"  # type: ignore[attr-defined]
     with path.open("w", encoding="utf-8") as fh:
         for sid, text, reposts, uid in records:
-            fh.write(json.dumps({
-                "id": sid, "created_at": "Tue May 31 17:46:55 +0800 2011", "text": text,
-                "reposts_count": reposts, "user": {"id": uid, "screen_name": f"u{uid}"},
-            }, ensure_ascii=False) + "\n")
+            fh.write(
+                json.dumps(
+                    {
+                        "id": sid,
+                        "created_at": "Tue May 31 17:46:55 +0800 2011",
+                        "text": text,
+                        "reposts_count": reposts,
+                        "user": {"id": uid, "screen_name": f"u{uid}"},
+                    },
+                    ensure_ascii=False,
+                )
+                + "\n"
+            )
     with Store(path.with_suffix(".duckdb")) as s:
         ingest(s, [path], options=ReadOptions(observed_at=OBSERVED))
         got = {

@@ -15,8 +15,15 @@ def test_dataclasses_match_schemas() -> None:
 
 
 def test_records_round_trip_through_arrow() -> None:
-    post = model.Post("weibo", "1", author_id="2", created_at=datetime(2011, 1, 1, tzinfo=UTC),
-                      text="你好", repost_chain=["a"], reposts=3)
+    post = model.Post(
+        "weibo",
+        "1",
+        author_id="2",
+        created_at=datetime(2011, 1, 1, tzinfo=UTC),
+        text="你好",
+        repost_chain=["a"],
+        reposts=3,
+    )
     table = model.records_to_table("posts", [post])
     assert table.schema == model.POSTS
     assert model.table_to_records("posts", table) == [post]

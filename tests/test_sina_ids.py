@@ -25,6 +25,10 @@ def test_sql_macro_matches_python(ids: list[int]) -> None:
     con = duckdb.connect()
     for m in SQL_MACROS:
         con.execute(m)
-    got = [r[0] for r in con.execute(
-        "SELECT gw_mid(x) FROM unnest(?) t(x)", [[str(i) for i in ids]]).fetchall()]
+    got = [
+        r[0]
+        for r in con.execute(
+            "SELECT gw_mid(x) FROM unnest(?) t(x)", [[str(i) for i in ids]]
+        ).fetchall()
+    ]
     assert got == [id_to_mid(i) for i in ids]

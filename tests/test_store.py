@@ -54,7 +54,8 @@ def test_batch_upsert_keeps_newer_counts_and_history(store: Store) -> None:
         return model.Batch(
             primary={
                 "posts": model.records_to_table(
-                    "posts", [model.Post("weibo", "1", text="t", reposts=reposts, counts_observed_at=when)]
+                    "posts",
+                    [model.Post("weibo", "1", text="t", reposts=reposts, counts_observed_at=when)],
                 ),
                 "account_observations": model.records_to_table(
                     "account_observations",

@@ -20,8 +20,9 @@ class DemoResult:
     ingest: IngestSummary
     status: StoreStatus
     synth: Any = None
-    registry: Any = None
-    extras: dict[str, Any] = field(default_factory=dict)
+    # Titled tables (columns, rows) and lines for a face to render, in order.
+    tables: dict[str, tuple[list[str], list[tuple[Any, ...]]]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
 
 def ingest_manifest(

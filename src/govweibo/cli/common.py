@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-import sys
 from typing import Any
 
 import click
@@ -15,7 +15,6 @@ from rich.text import Text
 
 from govweibo.settings import Settings
 from govweibo.store import Store
-
 
 
 def _width() -> int | None:
@@ -29,7 +28,6 @@ err_console = Console(stderr=True, highlight=False)
 
 def settings(ctx: click.Context) -> Settings:
     return ctx.find_root().obj  # type: ignore[no-any-return]
-
 
 
 @contextmanager

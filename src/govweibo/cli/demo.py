@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from govweibo.cli.common import console, err_console, open_store
+from govweibo.cli.common import console, err_console, open_store, render_table
 from govweibo.cli.ingest import print_summary
 
 
@@ -62,7 +62,21 @@ def demo_cmd(ctx: click.Context, out_dir: Path, accounts: int, posts: int, seed:
             log=lambda msg: err_console.print(msg, markup=False),
         )
     print_summary(result.ingest)
-    for line in result.report_lines():
+    render_demo(result)
+
+
+def render_demo(result: object) -> None:
+    from govweibo.demo import DemoResult
+
+    assert isinstance(result, DemoResult)
+    render_table("What is in the store", ["table", "rows"], list(result.status.counts.items()))
+    if result.status.first_post:
+        console.print(
+            f"posts from {result.status.first_post:%Y-%m-%d} to {result.status.last_post:%Y-%m-%d}"
+        )
+    for title, (columns, rows) in result.tables.items():
+        render_table(title, columns, rows)
+    for line in result.notes:
         console.print(line, markup=False)
 
 

@@ -88,7 +88,7 @@ def ingest_cmd(
 
 
 def print_summary(summary: IngestSummary) -> None:
-    rows = [
+    rows: list[tuple[object, ...]] = [
         (f.path, f.format, f.records_read, f.stored, f.duplicate, f.rejected, f.empty, f.status)
         for f in summary.files
     ]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from govweibo import settings as settings_mod
 from govweibo.cli.common import console, open_store, render_table, settings
 from govweibo.store import inspect
+from govweibo.store.parquet import export_parquet
 
 
 @click.command("status")
@@ -85,8 +88,30 @@ def settings_cmd(ctx: click.Context) -> None:
     )
 
 
+@click.command("export")
+@click.option(
+    "--parquet",
+    "parquet_dir",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Folder for the partitioned Parquet layout (platform and month).",
+)
+@click.option("--table", "tables", multiple=True, help="Only these tables (repeatable).")
+@click.option("--overwrite", is_flag=True, help="Replace a non-empty folder.")
+@click.pass_context
+def export_cmd(
+    ctx: click.Context, parquet_dir: Path, tables: tuple[str, ...], overwrite: bool
+) -> None:
+    """Write every table as partitioned Parquet (for Spark and other engines)."""
+    with open_store(ctx, read_only=True) as store:
+        counts = export_parquet(
+            store, parquet_dir, tables=list(tables) or None, overwrite=overwrite
+        )
+    render_table(f"Exported to {parquet_dir}", ["table", "rows"], list(counts.items()))
+
+
 def _shown(name: str, value: object) -> object:
     return "(set)" if name == "token" and value else value
 
 
-COMMANDS = [status_cmd, runs_cmd, quarantine_cmd, settings_cmd]
+COMMANDS = [status_cmd, runs_cmd, quarantine_cmd, settings_cmd, export_cmd]

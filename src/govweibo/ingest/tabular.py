@@ -43,9 +43,10 @@ class Mapping:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise ConfigError(f"mapping file {path}: {exc}") from None
-        self.table = data.get("table")
-        if self.table not in _TABLES:
+        table = data.get("table")
+        if table not in _TABLES:
             raise ConfigError(f"mapping file {path}: 'table' must be one of {', '.join(_TABLES)}")
+        self.table: str = table
         self.platform = str(data.get("platform", "weibo"))
         self.columns: dict[str, str] = dict(data.get("columns", {}))
         schema = model.schema_of(self.table)

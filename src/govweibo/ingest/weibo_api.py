@@ -163,6 +163,11 @@ def map_chunk(
     item = "row_number() OVER () - 1" if item_index else "0"
     text = chunk.table.column("text")
     # Most files hold no API pages; only look for them where a page key occurs.
+    # Comment objects are rare in status dumps; their branches are parsed only when
+    # a chunk may hold one.
+    comments = any(
+        pc.any(pc.match_substring(text, k)).as_py() for k in ('"status"', '"reply_comment"')
+    )
     has_pages = any(pc.any(pc.match_substring(text, f'"{k}"')).as_py() for k in weibo_sql.PAGE_KEYS)
     page_test = " OR ".join(f"json_type(text, '$.{k}') = 'ARRAY'" for k in weibo_sql.PAGE_KEYS)
     page_items = " || ".join(
@@ -198,10 +203,10 @@ def map_chunk(
     # One materialisation: parse once, classify, check.
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE v AS
-        SELECT line, item, s, kind, {weibo_sql.problem_expr()} AS problem FROM (
-            SELECT line, item, s, {weibo_sql.KIND_EXPR} AS kind FROM (
+        SELECT line, item, s, kind, {weibo_sql.problem_expr(comments)} AS problem FROM (
+            SELECT line, item, s, {weibo_sql.kind_expr(comments)} AS kind FROM (
                 SELECT line, item,
-                       json_transform(text, '{weibo_sql.TOP_STRUCTURE}') AS s
+                       json_transform(text, '{weibo_sql.top_structure(comments)}') AS s
                 FROM ({recs})))"""
     )
     batch.records_read = _scalar(con, "SELECT count(*) FROM v") + len(batch.rejects)
@@ -213,7 +218,7 @@ def map_chunk(
             Reject(line=line, item=it, reason=problem, field=_field_of(problem), raw=text[:2000])
         )
     params = {"observed_at": source.observed_at}
-    for table, parts in weibo_sql.output_queries(opts.timeline).items():
+    for table, parts in weibo_sql.output_queries(opts.timeline, comments).items():
         for role in ("primary", "secondary"):
             if not parts[role]:
                 continue

@@ -55,15 +55,22 @@ COMMENT: dict[str, object] = {
     k: "VARCHAR" for k in ["id", "idstr", "created_at", "text", "source", "like_counts"]
 }
 COMMENT["user"] = USER
-TOP: dict[str, object] = {**USER, **STATUS, "like_counts": "VARCHAR"}
-TOP.update(
-    {
-        "retweeted_status": STATUS,
-        "status": {**STATUS, "retweeted_status": STATUS},
-        "reply_comment": COMMENT,
-    }
-)
-TOP_STRUCTURE = json.dumps(TOP)
+
+
+def top_structure(comments: bool) -> str:
+    """The json_transform structure. Comment branches are left out of chunks without
+    comments: materialising a wide, mostly-NULL struct is the main cost of a chunk."""
+    top: dict[str, object] = {**USER, **STATUS, "retweeted_status": STATUS}
+    if comments:
+        top.update(
+            {
+                "like_counts": "VARCHAR",
+                "status": {**STATUS, "retweeted_status": STATUS},
+                "reply_comment": COMMENT,
+            }
+        )
+    return json.dumps(top)
+
 PAGE_KEYS = ("statuses", "comments", "users", "reposts")
 
 MACROS = [
@@ -144,7 +151,7 @@ def _comment_checks(p: str, label: str) -> list[str]:
     return checks
 
 
-def problem_expr() -> str:
+def problem_expr(comments: bool) -> str:
     """The first thing wrong with a record, or NULL; `kind` must be computed first."""
     status = _status_checks("s", "") + _optional(
         "s.retweeted_status", _status_checks("s.retweeted_status", "retweeted_status.")
@@ -157,14 +164,16 @@ def problem_expr() -> str:
     user = _user_checks("s", "")
     return f"""CASE kind
         WHEN 'status' THEN coalesce({", ".join(status)})
-        WHEN 'comment' THEN coalesce({", ".join(comment)})
+        {f"WHEN 'comment' THEN coalesce({', '.join(comment)})" if comments else ""}
         WHEN 'user' THEN coalesce({", ".join(user)})
         ELSE 'not a Sina status, comment or user object (no text or screen_name field)'
         END"""
 
 
-KIND_EXPR = """CASE
-    WHEN s.status IS NOT NULL OR s.reply_comment IS NOT NULL THEN 'comment'
+def kind_expr(comments: bool) -> str:
+    comment = "WHEN s.status IS NOT NULL OR s.reply_comment IS NOT NULL THEN 'comment'"
+    return f"""CASE
+    {comment if comments else ""}
     WHEN s.text IS NOT NULL THEN 'status'
     WHEN s.screen_name IS NOT NULL OR s.followers_count IS NOT NULL THEN 'user'
     END"""
@@ -253,14 +262,27 @@ def interaction_select(p: str, status: str | None) -> str:
 OK = "problem IS NULL"
 
 
-def output_queries(timeline: bool) -> dict[str, dict[str, list[str]]]:
+def output_queries(timeline: bool, comments: bool) -> dict[str, dict[str, list[str]]]:
     """table -> {'primary': [...], 'secondary': [...]} SELECTs over the validated view v."""
+    q = _all_queries(timeline, comments)
+    if not comments:
+        q.pop("interactions")
+    return q
+
+
+def _all_queries(timeline: bool, comments: bool) -> dict[str, dict[str, list[str]]]:
+    # Without comment branches in the struct, no query may name them.
+    only = (lambda xs: xs) if comments else (lambda xs: [])
     users_nested = [
         ("s.user", "kind IN ('status', 'comment')"),
         ("s.retweeted_status.user", "kind = 'status'"),
-        ("s.status.user", "kind = 'comment'"),
-        ("s.status.retweeted_status.user", "kind = 'comment'"),
-        ("s.reply_comment.user", "kind = 'comment'"),
+        *only(
+            [
+                ("s.status.user", "kind = 'comment'"),
+                ("s.status.retweeted_status.user", "kind = 'comment'"),
+                ("s.reply_comment.user", "kind = 'comment'"),
+            ]
+        ),
     ]
     has_id = "gw_id({p}.idstr, {p}.id) IS NOT NULL"
     q: dict[str, dict[str, list[str]]] = {
@@ -269,10 +291,14 @@ def output_queries(timeline: bool) -> dict[str, dict[str, list[str]]]:
             "secondary": [
                 f"{post_select('s.retweeted_status')} WHERE {OK} AND kind = 'status' "
                 f"AND {has_id.format(p='s.retweeted_status')}",
-                f"{post_select('s.status')} WHERE {OK} AND kind = 'comment' "
-                f"AND {has_id.format(p='s.status')}",
-                f"{post_select('s.status.retweeted_status')} WHERE {OK} AND kind = 'comment' "
-                f"AND {has_id.format(p='s.status.retweeted_status')}",
+                *only(
+                    [
+                        f"{post_select('s.status')} WHERE {OK} AND kind = 'comment' "
+                        f"AND {has_id.format(p='s.status')}",
+                        f"{post_select('s.status.retweeted_status')} WHERE {OK} "
+                        f"AND kind = 'comment' AND {has_id.format(p='s.status.retweeted_status')}",
+                    ]
+                ),
             ],
         },
         "accounts": {

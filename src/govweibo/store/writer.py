@@ -41,14 +41,14 @@ def _update_clause(table: str) -> str | None:
             if c not in ("platform", "post_id", "reposts", "comments", "likes", "run_id")
             and c != "counts_observed_at"
         ]
-        sets = [f'"{c}" = COALESCE(posts."{c}", excluded."{c}")' for c in fill]
+        post_sets = [f'"{c}" = COALESCE(posts."{c}", excluded."{c}")' for c in fill]
         for c in ("reposts", "comments", "likes", "counts_observed_at"):
-            sets.append(
+            post_sets.append(
                 f'"{c}" = CASE WHEN posts.counts_observed_at IS NULL OR '
                 "excluded.counts_observed_at > posts.counts_observed_at "
                 f'THEN COALESCE(excluded."{c}", posts."{c}") ELSE posts."{c}" END'
             )
-        return "DO UPDATE SET " + ", ".join(sets)
+        return "DO UPDATE SET " + ", ".join(post_sets)
     if table == "post_labels":
         return 'DO UPDATE SET "label" = excluded."label", "run_id" = excluded."run_id"'
     return None

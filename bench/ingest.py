@@ -1,0 +1,153 @@
+"""Ingest speed and memory, side by side with DuckDB's own read_json (the floor).
+
+    python bench/ingest.py --posts 1000000        # synthetic Sina API JSON lines
+    python bench/ingest.py --ced ../shared/data/ced
+
+Each measurement runs in a fresh subprocess so peak RSS is that run's alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+CHILD = r"""
+import json, resource, sys, time
+mode, path, db = sys.argv[1:4]
+t = time.perf_counter()
+if mode == "floor":
+    import duckdb
+    con = duckdb.connect(db)
+    con.execute("SET enable_progress_bar = false")
+    fmt = "newline_delimited" if path.endswith("l") else "array"
+    src = path if fmt == "newline_delimited" else path + "/*/*.json"
+    con.execute(f"CREATE TABLE t AS SELECT * FROM read_json(?, format='{fmt}', union_by_name=true)", [src])
+    n = con.execute("SELECT count(*) FROM t").fetchone()[0]
+else:
+    from govweibo.ingest import ingest
+    from govweibo.store import Store
+    with Store(db) as s:
+        summary = ingest(s, [path])
+        n = summary.total("records_read")
+elapsed = time.perf_counter() - t
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+print(json.dumps({"records": n, "seconds": elapsed, "peak_rss": rss}))
+"""
+
+
+def synth_lines(path: Path, n: int) -> None:
+    """Realistic Sina status lines (nested user, some reposts), written fast."""
+    users = [
+        {
+            "id": 1000000 + u,
+            "idstr": str(1000000 + u),
+            "screen_name": f"账号{u}",
+            "province": "33",
+            "city": "1",
+            "location": "浙江 杭州",
+            "description": "政务发布" * 3,
+            "gender": "m",
+            "followers_count": u * 7,
+            "friends_count": 100,
+            "statuses_count": 1000,
+            "favourites_count": 0,
+            "created_at": "Thu Feb 10 09:00:00 +0800 2011",
+            "verified": u % 2 == 0,
+            "verified_type": 1 if u % 2 == 0 else -1,
+            "verified_reason": "杭州市公安局官方微博" if u % 2 == 0 else "",
+        }
+        for u in range(20000)
+    ]
+    with path.open("w", encoding="utf-8") as fh:
+        for i in range(n):
+            s = {
+                "created_at": "Wed Jun 01 10:00:00 +0800 2011",
+                "id": 3350000000000000 + i,
+                "idstr": str(3350000000000000 + i),
+                "mid": str(3350000000000000 + i),
+                "text": "【提示】今晚有雨，请市民注意出行安全，关注实时路况。" + str(i),
+                "source": '<a href="http://weibo.com" rel="nofollow">新浪微博</a>',
+                "reposts_count": i % 97,
+                "comments_count": i % 13,
+                "attitudes_count": i % 7,
+                "truncated": False,
+                "pic_urls": [],
+                "user": users[i % len(users)],
+            }
+            if i % 4 == 0:
+                s["retweeted_status"] = {
+                    "created_at": "Wed Jun 01 09:00:00 +0800 2011",
+                    "id": 3340000000000000 + i,
+                    "text": "原微博",
+                    "user": users[(i + 1) % len(users)],
+                }
+            fh.write(json.dumps(s, ensure_ascii=False) + "\n")
+
+
+def measure(mode: str, path: Path, workdir: Path) -> dict[str, float]:
+    db = workdir / f"{mode}-{path.name}.duckdb"
+    for p in (db, Path(str(db) + ".wal")):
+        p.unlink(missing_ok=True)
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, mode, str(path), str(db)],
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ},
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def size_of(path: Path) -> int:
+    return (
+        path.stat().st_size
+        if path.is_file()
+        else sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    )
+
+
+def report(name: str, path: Path, workdir: Path) -> None:
+    mb = size_of(path) / 1e6
+    ours = measure("govweibo", path, workdir)
+    floor = measure("floor", path, workdir)
+    print(f"== {name}: {mb:,.0f} MB")
+    for label, r in (("govweibo ingest", ours), ("duckdb read_json", floor)):
+        print(
+            f"{label:18s} {r['records']:>10,} records  {r['seconds']:7.2f} s  "
+            f"{r['records'] / r['seconds']:>10,.0f} rec/s  {mb / r['seconds']:6.1f} MB/s  "
+            f"peak RSS {r['peak_rss'] / 2**20:,.0f} MiB"
+        )
+    print(f"ratio govweibo / read_json: {ours['seconds'] / floor['seconds']:.2f}x")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--posts", type=int, default=1_000_000)
+    ap.add_argument(
+        "--ced", type=Path, default=Path(__file__).resolve().parents[2] / "shared/data/ced"
+    )
+    ap.add_argument("--skip-synthetic", action="store_true")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        if not args.skip_synthetic:
+            lines = work / "statuses.jsonl"
+            t = time.perf_counter()
+            synth_lines(lines, args.posts)
+            print(f"(wrote {args.posts:,} statuses in {time.perf_counter() - t:.1f} s)")
+            report(f"{args.posts:,} synthetic API statuses", lines, work)
+            lines.unlink()
+        if args.ced.exists():
+            report("CED corpus", args.ced, work)
+        else:
+            print(f"CED corpus not found at {args.ced}: skipped")
+
+
+if __name__ == "__main__":
+    main()
