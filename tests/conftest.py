@@ -28,3 +28,12 @@ def store(tmp_path: Path) -> Iterator[Store]:
         yield s
     finally:
         s.close()
+
+
+@pytest.fixture(scope="session")
+def spark() -> object:
+    """One local SparkSession for the whole run (start-up is ~10 s)."""
+    pytest.importorskip("pyspark", reason="PySpark not installed: pip install -e '.[spark]'")
+    from govweibo.store.engines import spark_session
+
+    return spark_session("local[2]")

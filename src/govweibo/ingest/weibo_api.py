@@ -15,6 +15,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from govweibo import model
 from govweibo.errors import IngestError
 from govweibo.ingest import weibo_sql
 from govweibo.ingest.base import ReadOptions, Source
@@ -159,77 +160,145 @@ def map_chunk(
     item_index: bool = False,
 ) -> Batch:
     batch = Batch(rejects=list(chunk.rejects), empty=chunk.empty, bytes_read=chunk.bytes_read)
-    con.register("chunk", chunk.table)
     item = "row_number() OVER () - 1" if item_index else "0"
-    text = chunk.table.column("text")
-    # Most files hold no API pages; only look for them where a page key occurs.
-    # Comment objects are rare in status dumps; their branches are parsed only when
-    # a chunk may hold one.
-    comments = any(
-        pc.any(pc.match_substring(text, k)).as_py() for k in ('"status"', '"reply_comment"')
-    )
-    has_pages = any(pc.any(pc.match_substring(text, f'"{k}"')).as_py() for k in weibo_sql.PAGE_KEYS)
+    con.register("chunk", chunk.table)
+    try:
+        text = chunk.table.column("text")
+        # Comment objects are rare in status dumps; their branches are parsed only
+        # when a chunk may hold one.
+        comments = bool(pc.any(pc.match_substring_regex(text, '"(status|reply_comment)"')).as_py())
+        pages = "|".join(weibo_sql.PAGE_KEYS)
+        has_pages = bool(pc.any(pc.match_substring_regex(text, f'"({pages})"')).as_py())
+        invalid = con.execute(
+            f"SELECT line, ({item})::BIGINT, text FROM chunk WHERE NOT json_valid(text)"
+        ).fetchall()
+        bad_lines = []
+        for line, it, raw in invalid:
+            bad_lines.append(line)
+            if raw.strip():
+                batch.rejects.append(_malformed(line, it, raw))
+            else:
+                batch.empty += 1
+        source_sql = _records_sql(con, item, bad_lines, has_pages, batch)
+        batch.records_read = (
+            _scalar(con, f"SELECT count(*) FROM ({source_sql})")
+            + sum(1 for _, _, raw in invalid if raw.strip())
+            + len(chunk.rejects)
+        )
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE bad AS {weibo_sql.problem_query(comments, source_sql)}"
+        )
+        exclude = _scalar(con, "SELECT count(*) FROM bad") > 0
+        if exclude:
+            for line, it, problem, raw in con.execute(
+                f"SELECT bad.line, bad.item, bad.problem, r.text FROM bad "
+                f"JOIN ({source_sql}) AS r USING (line, item) ORDER BY bad.line, bad.item"
+            ).fetchall():
+                batch.rejects.append(
+                    Reject(
+                        line=line, item=it, reason=problem, field=_field_of(problem), raw=raw[:2000]
+                    )
+                )
+        _entities_into(con, batch, source, opts, comments, source_sql, exclude)
+    finally:
+        con.unregister("chunk")
+        con.execute("DROP TABLE IF EXISTS bad")
+        con.execute("DROP TABLE IF EXISTS recs")
+    return batch
+
+
+def _records_sql(
+    con: duckdb.DuckDBPyConnection, item: str, bad_lines: list[int], has_pages: bool, batch: Batch
+) -> str:
+    """SQL for the records of a chunk: (line, item, text), pages expanded, bad JSON left out."""
+    where = ""
+    if bad_lines:
+        con.register("bad_json", pa.table({"line": pa.array(bad_lines, pa.int64())}))
+        where = "WHERE line NOT IN (SELECT line FROM bad_json)"
+    plain = f"SELECT line, ({item})::BIGINT AS item, text FROM chunk {where}"
+    if not has_pages:
+        return plain
     page_test = " OR ".join(f"json_type(text, '$.{k}') = 'ARRAY'" for k in weibo_sql.PAGE_KEYS)
     page_items = " || ".join(
         f"coalesce(json_extract(text, '$.{k}[*]'), [])" for k in weibo_sql.PAGE_KEYS
     )
-    valid = "json_valid(text) AND trim(text) <> ''"
-    if has_pages:
-        recs = f"""SELECT line, ({item})::BIGINT AS item, text FROM chunk
-            WHERE {valid} AND NOT ({page_test})
-            UNION ALL
-            SELECT line, unnest(range(len(arr)))::BIGINT AS item, unnest(arr)::VARCHAR AS text
-            FROM (SELECT line, {page_items} AS arr FROM chunk WHERE {valid} AND ({page_test}))"""
-    else:
-        recs = f"SELECT line, ({item})::BIGINT AS item, text FROM chunk WHERE {valid}"
-    counts = con.execute(
-        f"""SELECT count(*) FILTER (WHERE trim(text) = ''),
-                   count(*) FILTER (WHERE trim(text) <> '' AND NOT json_valid(text))
-            {
-            f", count(*) FILTER (WHERE {valid} AND ({page_test}) AND len({page_items}) = 0)"
-            if has_pages
-            else ", 0"
-        }
-            FROM chunk"""
-    ).fetchone()
-    assert counts is not None
-    batch.empty += int(counts[0]) + int(counts[2])
-    if counts[1]:
-        for line, it, raw in con.execute(
-            f"SELECT line, ({item})::BIGINT, text FROM chunk "
-            "WHERE trim(text) <> '' AND NOT json_valid(text) ORDER BY line"
-        ).fetchall():
-            batch.rejects.append(_malformed(line, it, raw))
-    # One materialisation: parse once, classify, check.
+    # Pages are rare: materialise the expanded records once.
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE v AS
-        SELECT line, item, s, kind, {weibo_sql.problem_expr(comments)} AS problem FROM (
-            SELECT line, item, s, {weibo_sql.kind_expr(comments)} AS kind FROM (
-                SELECT line, item,
-                       json_transform(text, '{weibo_sql.top_structure(comments)}') AS s
-                FROM ({recs})))"""
+        f"""CREATE OR REPLACE TEMP TABLE recs AS
+        SELECT line, item, text FROM ({plain}) WHERE NOT ({page_test})
+        UNION ALL
+        SELECT line, unnest(range(len(arr)))::BIGINT AS item, unnest(arr)::VARCHAR AS text
+        FROM (SELECT line, {page_items} AS arr FROM ({plain}) WHERE {page_test})"""
     )
-    batch.records_read = _scalar(con, "SELECT count(*) FROM v") + len(batch.rejects)
-    for line, it, problem, text in con.execute(
-        f"SELECT v.line, v.item, v.problem, recs.text FROM v JOIN ({recs}) AS recs "
-        "USING (line, item) WHERE v.problem IS NOT NULL ORDER BY v.line, v.item"
-    ).fetchall():
-        batch.rejects.append(
-            Reject(line=line, item=it, reason=problem, field=_field_of(problem), raw=text[:2000])
+    batch.empty += _scalar(
+        con, f"SELECT count(*) FROM ({plain}) WHERE ({page_test}) AND len({page_items}) = 0"
+    )
+    return "SELECT line, item, text FROM recs"
+
+
+def _entities_into(
+    con: duckdb.DuckDBPyConnection,
+    batch: Batch,
+    source: Source,
+    opts: ReadOptions,
+    comments: bool,
+    source_sql: str,
+    exclude: bool,
+) -> None:
+    when = source.observed_at
+
+    def fetch(kind: str) -> pa.Table | None:
+        sql = weibo_sql.entity_query(kind, comments, source_sql, exclude)
+        if sql is None:
+            return None
+        data = con.execute(sql).to_arrow_table()
+        return data if data.num_rows else None
+
+    def stamp(data: pa.Table, *cols: str) -> pa.Table:
+        for col in cols:
+            data = data.append_column(col, pa.array([when] * data.num_rows, model.TS))
+        return data.append_column("platform", pa.array(["weibo"] * data.num_rows, pa.string()))
+
+    def split(data: pa.Table, primary_role: str) -> tuple[pa.Table, pa.Table]:
+        is_primary = pc.equal(data.column("role"), primary_role)
+        return data.filter(is_primary), data.filter(pc.invert(is_primary))
+
+    posts = fetch("posts")
+    if posts is not None:
+        posts = stamp(posts, "counts_observed_at")
+        primary, secondary = split(posts, "p")
+        if primary.num_rows:
+            batch.primary["posts"] = primary
+            if opts.timeline:
+                batch.secondary["timeline_sightings"] = pa.table(
+                    {
+                        "platform": primary.column("platform"),
+                        "account_id": primary.column("author_id"),
+                        "post_id": primary.column("post_id"),
+                        "observed_at": pa.array([when] * primary.num_rows, model.TS),
+                    }
+                ).filter(primary.column("author_id").is_valid())
+        if secondary.num_rows:
+            batch.secondary["posts"] = secondary
+    users = fetch("users")
+    if users is not None:
+        users = stamp(users, "profile_observed_at", "observed_at")
+        batch.secondary["accounts"] = users.drop_columns(["created_at"]).append_column(
+            "created_at", users.column("created_at")
         )
-    params = {"observed_at": source.observed_at}
-    for table, parts in weibo_sql.output_queries(opts.timeline, comments).items():
-        for role in ("primary", "secondary"):
-            if not parts[role]:
-                continue
-            sql = " UNION ALL ".join(f"({q})" for q in parts[role])
-            data = con.execute(sql, params if "$observed_at" in sql else {}).to_arrow_table()
-            if data.num_rows:
-                target = batch.primary if role == "primary" else batch.secondary
-                target[table] = data
-    con.execute("DROP TABLE IF EXISTS v")
-    con.unregister("chunk")
-    return batch
+        counted = users.filter(users.column("followers").is_valid())
+        primary, secondary = split(counted, "u")
+        if primary.num_rows:
+            batch.primary["account_observations"] = primary
+        if secondary.num_rows:
+            batch.secondary["account_observations"] = secondary
+    interactions = fetch("interactions")
+    if interactions is not None:
+        primary, secondary = split(stamp(interactions), "p")
+        if primary.num_rows:
+            batch.primary["interactions"] = primary
+        if secondary.num_rows:
+            batch.secondary["interactions"] = secondary
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:

@@ -71,6 +71,7 @@ def top_structure(comments: bool) -> str:
         )
     return json.dumps(top)
 
+
 PAGE_KEYS = ("statuses", "comments", "users", "reposts")
 
 MACROS = [
@@ -179,159 +180,167 @@ def kind_expr(comments: bool) -> str:
     END"""
 
 
-def post_select(p: str) -> str:
-    return f"""SELECT 'weibo' AS platform,
-        gw_id({p}.idstr, {p}.id) AS post_id,
-        gw_mid(gw_id({p}.idstr, {p}.id)) AS mid,
-        gw_id({p}.user.idstr, {p}.user.id) AS author_id,
-        gw_ts({p}.created_at) AS created_at,
-        {p}.text AS text,
-        gw_source({p}.source) AS source,
-        gw_int({p}.reposts_count) AS reposts,
-        gw_int({p}.comments_count) AS comments,
-        gw_int({p}.attitudes_count) AS likes,
-        $observed_at AS counts_observed_at,
-        {
-        "gw_id(" + p + ".retweeted_status.idstr, " + p + ".retweeted_status.id)"
+def _post_fields(p: str) -> list[tuple[str, str]]:
+    rt = (
+        f"gw_id({p}.retweeted_status.idstr, {p}.retweeted_status.id)"
         if p in ("s", "s.status")
-        else "NULL"
-    } AS retweeted_post_id,
-        NULL AS parent_post_id,
-        gw_chain({p}.text) AS repost_chain,
-        coalesce(gw_bool({p}.truncated), false) AS is_truncated,
-        coalesce(json_array_length({p}.pic_urls)::INTEGER,
-                 CASE WHEN {p}.thumbnail_pic IS NOT NULL THEN 1 ELSE 0 END) AS pic_count,
-        coalesce(json_extract_string({p}.page_info, '$.type') = 'video', false) AS has_video,
-        regexp_matches(coalesce({p}.text, ''), 'https?://') AS has_url
-    FROM v"""
-
-
-def account_select(p: str) -> str:
-    return f"""SELECT 'weibo' AS platform,
-        gw_id({p}.idstr, {p}.id) AS account_id,
-        coalesce({p}.screen_name, {p}.name) AS screen_name,
-        {p}.description AS description,
-        nullif({p}.url, '') AS url,
-        gw_bool({p}.verified) AS verified,
-        TRY_CAST({p}.verified_type AS INTEGER) AS verified_type,
-        nullif({p}.verified_reason, '') AS verified_reason,
-        {p}.province AS province_code,
-        {p}.city AS city_code,
-        {p}.location AS location,
-        {p}.gender AS gender,
-        gw_ts({p}.created_at) AS created_at,
-        $observed_at AS profile_observed_at
-    FROM v"""
-
-
-def observation_select(p: str) -> str:
-    return f"""SELECT 'weibo' AS platform,
-        gw_id({p}.idstr, {p}.id) AS account_id,
-        $observed_at AS observed_at,
-        gw_int({p}.followers_count) AS followers,
-        gw_int({p}.friends_count) AS friends,
-        gw_int({p}.statuses_count) AS statuses,
-        gw_int({p}.favourites_count) AS favourites
-    FROM v"""
-
-
-def interaction_select(p: str, status: str | None) -> str:
-    post = f"gw_id({status}.idstr, {status}.id)" if status else "NULL"
-    target = f"gw_id({status}.user.idstr, {status}.user.id)" if status else "NULL"
-    reply = "s.reply_comment" if p == "s" else None
-    return f"""SELECT 'weibo' AS platform,
-        gw_id({p}.idstr, {p}.id) AS interaction_id,
-        {
-        "CASE WHEN s.reply_comment IS NOT NULL THEN 'reply' ELSE 'comment' END"
-        if reply
-        else "'comment'"
-    } AS kind,
-        gw_id({p}.user.idstr, {p}.user.id) AS actor_id,
-        coalesce({p}.user.screen_name, {p}.user.name) AS actor_name,
-        {post} AS post_id,
-        {target} AS target_account_id,
-        {f"gw_id({reply}.idstr, {reply}.id)" if reply else "NULL"} AS reply_to_id,
-        {f"gw_id({reply}.user.idstr, {reply}.user.id)" if reply else "NULL"}
-            AS reply_to_account_id,
-        gw_ts({p}.created_at) AS created_at,
-        {p}.text AS text,
-        gw_int({p}.like_counts) AS likes
-    FROM v"""
-
-
-OK = "problem IS NULL"
-
-
-def output_queries(timeline: bool, comments: bool) -> dict[str, dict[str, list[str]]]:
-    """table -> {'primary': [...], 'secondary': [...]} SELECTs over the validated view v."""
-    q = _all_queries(timeline, comments)
-    if not comments:
-        q.pop("interactions")
-    return q
-
-
-def _all_queries(timeline: bool, comments: bool) -> dict[str, dict[str, list[str]]]:
-    # Without comment branches in the struct, no query may name them.
-    only = (lambda xs: xs) if comments else (lambda xs: [])
-    users_nested = [
-        ("s.user", "kind IN ('status', 'comment')"),
-        ("s.retweeted_status.user", "kind = 'status'"),
-        *only(
-            [
-                ("s.status.user", "kind = 'comment'"),
-                ("s.status.retweeted_status.user", "kind = 'comment'"),
-                ("s.reply_comment.user", "kind = 'comment'"),
-            ]
+        else "NULL::VARCHAR"
+    )
+    return [
+        ("post_id", f"gw_id({p}.idstr, {p}.id)"),
+        ("mid", f"gw_mid(gw_id({p}.idstr, {p}.id))"),
+        ("author_id", f"gw_id({p}.user.idstr, {p}.user.id)"),
+        ("created_at", f"gw_ts({p}.created_at)"),
+        ("text", f"{p}.text"),
+        ("source", f"gw_source({p}.source)"),
+        ("reposts", f"gw_int({p}.reposts_count)"),
+        ("comments", f"gw_int({p}.comments_count)"),
+        ("likes", f"gw_int({p}.attitudes_count)"),
+        ("retweeted_post_id", rt),
+        ("repost_chain", f"gw_chain({p}.text)"),
+        ("is_truncated", f"coalesce(gw_bool({p}.truncated), false)"),
+        (
+            "pic_count",
+            f"coalesce(json_array_length({p}.pic_urls)::INTEGER, "
+            f"CASE WHEN {p}.thumbnail_pic IS NOT NULL THEN 1 ELSE 0 END)",
         ),
+        ("has_video", f"coalesce(json_extract_string({p}.page_info, '$.type') = 'video', false)"),
+        ("has_url", f"regexp_matches(coalesce({p}.text, ''), 'https?://')"),
     ]
-    has_id = "gw_id({p}.idstr, {p}.id) IS NOT NULL"
-    q: dict[str, dict[str, list[str]]] = {
-        "posts": {
-            "primary": [f"{post_select('s')} WHERE {OK} AND kind = 'status'"],
-            "secondary": [
-                f"{post_select('s.retweeted_status')} WHERE {OK} AND kind = 'status' "
-                f"AND {has_id.format(p='s.retweeted_status')}",
-                *only(
-                    [
-                        f"{post_select('s.status')} WHERE {OK} AND kind = 'comment' "
-                        f"AND {has_id.format(p='s.status')}",
-                        f"{post_select('s.status.retweeted_status')} WHERE {OK} "
-                        f"AND kind = 'comment' AND {has_id.format(p='s.status.retweeted_status')}",
-                    ]
-                ),
-            ],
-        },
-        "accounts": {
-            "primary": [],
-            "secondary": [f"{account_select('s')} WHERE {OK} AND kind = 'user'"]
-            + [
-                f"{account_select(p)} WHERE {OK} AND {cond} AND {has_id.format(p=p)}"
-                for p, cond in users_nested
-            ],
-        },
-        "account_observations": {
-            "primary": [f"{observation_select('s')} WHERE {OK} AND kind = 'user'"],
-            "secondary": [
-                f"{observation_select(p)} WHERE {OK} AND {cond} AND {has_id.format(p=p)} "
-                f"AND {p}.followers_count IS NOT NULL"
-                for p, cond in users_nested
-            ],
-        },
-        "interactions": {
-            "primary": [f"{interaction_select('s', 's.status')} WHERE {OK} AND kind = 'comment'"],
-            "secondary": [
-                f"{interaction_select('s.reply_comment', None)} WHERE {OK} AND kind = 'comment' "
-                f"AND {has_id.format(p='s.reply_comment')}"
-            ],
-        },
-    }
-    if timeline:
-        q["timeline_sightings"] = {
-            "primary": [],
-            "secondary": [
-                "SELECT 'weibo' AS platform, gw_id(s.user.idstr, s.user.id) AS account_id, "
-                "gw_id(s.idstr, s.id) AS post_id, $observed_at AS observed_at FROM v "
-                f"WHERE {OK} AND kind = 'status' AND s.user IS NOT NULL"
-            ],
-        }
-    return q
+
+
+def _user_fields(p: str) -> list[tuple[str, str]]:
+    return [
+        ("account_id", f"gw_id({p}.idstr, {p}.id)"),
+        ("screen_name", f"coalesce({p}.screen_name, {p}.name)"),
+        ("description", f"{p}.description"),
+        ("url", f"nullif({p}.url, '')"),
+        ("verified", f"gw_bool({p}.verified)"),
+        ("verified_type", f"TRY_CAST({p}.verified_type AS INTEGER)"),
+        ("verified_reason", f"nullif({p}.verified_reason, '')"),
+        ("province_code", f"{p}.province"),
+        ("city_code", f"{p}.city"),
+        ("location", f"{p}.location"),
+        ("gender", f"{p}.gender"),
+        ("created_at", f"gw_ts({p}.created_at)"),
+        ("followers", f"gw_int({p}.followers_count)"),
+        ("friends", f"gw_int({p}.friends_count)"),
+        ("statuses", f"gw_int({p}.statuses_count)"),
+        ("favourites", f"gw_int({p}.favourites_count)"),
+    ]
+
+
+def _interaction_fields(p: str, status: str | None) -> list[tuple[str, str]]:
+    reply = "s.reply_comment" if p == "s" else None
+    none = "NULL::VARCHAR"
+    return [
+        ("interaction_id", f"gw_id({p}.idstr, {p}.id)"),
+        (
+            "kind",
+            "CASE WHEN s.reply_comment IS NOT NULL THEN 'reply' ELSE 'comment' END"
+            if reply
+            else "'comment'",
+        ),
+        ("actor_id", f"gw_id({p}.user.idstr, {p}.user.id)"),
+        ("actor_name", f"coalesce({p}.user.screen_name, {p}.user.name)"),
+        ("post_id", f"gw_id({status}.idstr, {status}.id)" if status else none),
+        ("target_account_id", f"gw_id({status}.user.idstr, {status}.user.id)" if status else none),
+        ("reply_to_id", f"gw_id({reply}.idstr, {reply}.id)" if reply else none),
+        ("reply_to_account_id", f"gw_id({reply}.user.idstr, {reply}.user.id)" if reply else none),
+        ("created_at", f"gw_ts({p}.created_at)"),
+        ("text", f"{p}.text"),
+        ("likes", f"gw_int({p}.like_counts)"),
+    ]
+
+
+def _struct(fields: list[tuple[str, str]], role: str, keep: str) -> str:
+    body = ", ".join(f"{name} := {expr}" for name, expr in fields)
+    return f"struct_pack(role := '{role}', keep := ({keep}), {body})"
+
+
+def entity_query(table: str, comments: bool, source: str, exclude_bad: bool) -> str | None:
+    """A SELECT over `source` (line, item, text) giving every entity row of one kind.
+
+    Each query parses the JSON once with a structure narrowed to what it needs;
+    rows of rejected records (the temp table `bad`) are left out.
+    """
+    only = (lambda xs: xs) if comments else (lambda xs: [])
+    if table == "posts":
+        entries = [
+            (_post_fields("s"), "p", "kind = 'status'", "s"),
+            (_post_fields("s.retweeted_status"), "s", "kind = 'status'", "s.retweeted_status"),
+            *only(
+                [
+                    (_post_fields("s.status"), "s", "kind = 'comment'", "s.status"),
+                    (
+                        _post_fields("s.status.retweeted_status"),
+                        "s",
+                        "kind = 'comment'",
+                        "s.status.retweeted_status",
+                    ),
+                ]
+            ),
+        ]
+        key = "post_id"
+    elif table == "users":
+        entries = [
+            (_user_fields("s"), "u", "kind = 'user'", "s"),
+            (_user_fields("s.user"), "s", "kind IN ('status', 'comment')", "s.user"),
+            (
+                _user_fields("s.retweeted_status.user"),
+                "s",
+                "kind = 'status'",
+                "s.retweeted_status.user",
+            ),
+            *only(
+                [
+                    (_user_fields(p), "s", "kind = 'comment'", p)
+                    for p in (
+                        "s.status.user",
+                        "s.status.retweeted_status.user",
+                        "s.reply_comment.user",
+                    )
+                ]
+            ),
+        ]
+        key = "account_id"
+    elif table == "interactions":
+        if not comments:
+            return None
+        entries = [
+            (_interaction_fields("s", "s.status"), "p", "kind = 'comment'", "s"),
+            (
+                _interaction_fields("s.reply_comment", None),
+                "s",
+                "kind = 'comment'",
+                "s.reply_comment",
+            ),
+        ]
+        key = "interaction_id"
+    else:
+        raise ValueError(table)
+    items = ", ".join(
+        _struct(fields, role, f"({keep}) AND {dict(fields)[key]} IS NOT NULL")
+        for fields, role, keep, _p in entries
+    )
+    anti = (
+        "WHERE NOT EXISTS (SELECT 1 FROM bad WHERE bad.line = r.line AND bad.item = r.item)"
+        if exclude_bad
+        else ""
+    )
+    return f"""SELECT u.* EXCLUDE (keep) FROM (
+        SELECT unnest([{items}]) AS u FROM (
+            SELECT s, {kind_expr(comments)} AS kind FROM (
+                SELECT json_transform(r.text, '{top_structure(comments)}') AS s
+                FROM ({source}) AS r {anti})))
+        WHERE u.keep"""
+
+
+def problem_query(comments: bool, source: str) -> str:
+    """Only the rejected records: line, item and the first thing wrong with each."""
+    return f"""SELECT line, item, problem FROM (
+        SELECT line, item, {problem_expr(comments)} AS problem FROM (
+            SELECT line, item, s, {kind_expr(comments)} AS kind FROM (
+                SELECT line, item, json_transform(text, '{top_structure(comments)}') AS s
+                FROM ({source}))))
+        WHERE problem IS NOT NULL"""
