@@ -23,16 +23,16 @@ from govweibo.reference import provinces
 NO_DATA_COLOR = "#d9d9d9"
 # ColorBrewer / viridis anchors; the sequential ones omit their near-white first class so the
 # lowest class still stands out from the background.
-PALETTES: dict[str, tuple[str, ...]] = {
-    "blues": ("#deebf7", "#c6dbef", "#9ecae1", "#6baed6", "#4292c6", "#2171b5", "#08519c", "#08306b"),
-    "greens": ("#e5f5e0", "#c7e9c0", "#a1d99b", "#74c476", "#41ab5d", "#238b45", "#006d2c", "#00441b"),
-    "reds": ("#fee0d2", "#fcbba1", "#fc9272", "#fb6a4a", "#ef3b2c", "#cb181d", "#a50f15", "#67000d"),
-    "oranges": ("#fee6ce", "#fdd0a2", "#fdae6b", "#fd8d3c", "#f16913", "#d94801", "#a63603", "#7f2704"),
-    "purples": ("#efedf5", "#dadaeb", "#bcbddc", "#9e9ac8", "#807dba", "#6a51a3", "#54278f", "#3f007d"),
-    "ylorrd": ("#ffffcc", "#ffeda0", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a", "#e31a1c", "#b10026"),
-    "viridis": ("#440154", "#3e4989", "#26828e", "#35b779", "#b5de2b", "#fde725"),
-    "rdbu": ("#b2182b", "#ef8a62", "#fddbc7", "#f7f7f7", "#d1e5f0", "#67a9cf", "#2166ac"),
-}  # fmt: skip
+PALETTES: dict[str, str] = {
+    "blues": "deebf7 c6dbef 9ecae1 6baed6 4292c6 2171b5 08519c 08306b",
+    "greens": "e5f5e0 c7e9c0 a1d99b 74c476 41ab5d 238b45 006d2c 00441b",
+    "reds": "fee0d2 fcbba1 fc9272 fb6a4a ef3b2c cb181d a50f15 67000d",
+    "oranges": "fee6ce fdd0a2 fdae6b fd8d3c f16913 d94801 a63603 7f2704",
+    "purples": "efedf5 dadaeb bcbddc 9e9ac8 807dba 6a51a3 54278f 3f007d",
+    "ylorrd": "ffeda0 fed976 feb24c fd8d3c fc4e2a e31a1c bd0026 800026",
+    "viridis": "440154 3e4989 26828e 35b779 b5de2b fde725",
+    "rdbu": "b2182b ef8a62 fddbc7 f7f7f7 d1e5f0 67a9cf 2166ac",
+}
 _TEXT = {
     "zh": {"no_data": "无数据", "inset": "南海诸岛"},
     "en": {"no_data": "no data", "inset": "South China Sea Islands"},
@@ -63,33 +63,21 @@ class _Plan:
     lang: str
 
 
-def _aliases() -> dict[str, str]:
-    out: dict[str, str] = {}
-    for p in provinces():
-        for key in (p.short_zh, p.name_zh, p.name_en, p.name_en.lower(), p.adcode):
-            out[key] = p.short_zh
-    return out
-
-
 def _normalise(values: Mapping[str, float | None]) -> dict[str, float | None]:
     """Key by short_zh (also accepts full Chinese name, English name, adcode); NaN -> None."""
-    aliases = _aliases()
-    unknown = [k for k in values if k not in aliases and str(k).lower() not in aliases]
+    aliases = {
+        key: p.short_zh
+        for p in provinces()
+        for key in (p.short_zh, p.name_zh, p.name_en.lower(), p.adcode)
+    }
+    unknown = [k for k in values if str(k).lower() not in aliases]
     if unknown:
         raise ValueError(f"unknown province keys: {unknown!r}")
     out: dict[str, float | None] = {p.short_zh: None for p in provinces()}
     for key, val in values.items():
         num = None if val is None else float(val)
-        out[aliases.get(key) or aliases[str(key).lower()]] = (
-            num if num is not None and math.isfinite(num) else None
-        )
+        out[aliases[str(key).lower()]] = num if num is not None and math.isfinite(num) else None
     return out
-
-
-def _nice_step(span: float, bins: int) -> float:
-    raw = span / max(bins, 1)
-    mag = 10 ** math.floor(math.log10(raw))
-    return next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
 
 
 def class_edges(data: list[float], bins: int = 5, scheme: str = "quantile") -> list[float]:
@@ -103,7 +91,9 @@ def class_edges(data: list[float], bins: int = 5, scheme: str = "quantile") -> l
         qs = np.quantile(np.asarray(data, dtype=float), np.linspace(0, 1, bins + 1))
         return sorted(set(float(q) for q in qs))
     if scheme == "nice":
-        step = _nice_step(hi - lo, bins)
+        raw = (hi - lo) / max(bins, 1)
+        mag = 10 ** math.floor(math.log10(raw))
+        step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
         start = math.floor(lo / step) * step
         n = max(1, math.ceil((hi - start) / step - 1e-9))
         return [start + i * step for i in range(n + 1)]
@@ -112,10 +102,10 @@ def class_edges(data: list[float], bins: int = 5, scheme: str = "quantile") -> l
 
 def _colors(palette: str, n: int) -> list[str]:
     try:
-        anchors = PALETTES[palette.lower()]
+        anchors = PALETTES[palette.lower()].split()
     except KeyError:
         raise ValueError(f"palette must be one of {sorted(PALETTES)}, not {palette!r}") from None
-    rgb = np.array([[int(h[i : i + 2], 16) for i in (1, 3, 5)] for h in anchors], dtype=float)
+    rgb = np.array([[int(h[i : i + 2], 16) for i in (0, 2, 4)] for h in anchors], dtype=float)
     pos = np.linspace(0, len(anchors) - 1, n) if n > 1 else np.array([(len(anchors) - 1) * 0.6])
     out = []
     for p in pos:
@@ -126,11 +116,12 @@ def _colors(palette: str, n: int) -> list[str]:
 
 
 def _formatter(edges: list[float], data: list[float]) -> Callable[[float], str]:
-    if all(float(v).is_integer() for v in data) and all(float(e).is_integer() for e in edges):
+    if all(float(v).is_integer() for v in [*data, *edges]):
         return lambda v: f"{v:,.0f}"
-    span = (edges[-1] - edges[0]) / max(len(edges) - 1, 1) if len(edges) > 1 else 0.0
-    span = span or abs(edges[0]) if edges else 1.0
-    decimals = min(6, max(0, 2 - math.floor(math.log10(span)))) if span else 2
+    # Enough decimals to tell neighbouring class boundaries apart.
+    step = (edges[-1] - edges[0]) / (len(edges) - 1) if len(edges) > 1 else 0.0
+    step = step or abs(edges[0]) if edges else 0.0
+    decimals = min(6, max(0, 2 - math.floor(math.log10(step)))) if step else 2
     return lambda v: f"{v:,.{decimals}f}"
 
 
@@ -301,12 +292,23 @@ def choropleth_svg(
 
 def find_cjk_font() -> str | None:
     """Family name of an installed font that has Chinese glyphs, or None."""
-    from matplotlib import font_manager
+    from matplotlib import font_manager as fm
 
-    installed = {f.name for f in font_manager.fontManager.ttflist}
-    preferred = next((n for n in _CJK_FONTS if n in installed), None)
-    hints = ("CJK", "WenQuanYi", "Han Sans", "Hei", "Kai", "Song", "Ming")
-    return preferred or next((n for n in sorted(installed) if any(h in n for h in hints)), None)
+    def pick() -> str | None:
+        names = {f.name for f in fm.fontManager.ttflist}
+        hints = ("CJK", "WenQuanYi", "Han Sans", "Hei", "Kai", "Song", "Ming")
+        return next((n for n in _CJK_FONTS if n in names), None) or next(
+            (n for n in sorted(names) if any(h in n for h in hints)), None
+        )
+
+    found = pick()
+    if found is None:  # matplotlib's font cache predates a font installed later: add by file
+        files = ("cjk", "wqy", "sourcehan", "droidsansfallback", "simhei", "msyh", "pingfang")
+        for path in fm.findSystemFonts():
+            if any(h in path.rsplit("/", 1)[-1].lower().replace("-", "") for h in files):
+                fm.fontManager.addfont(path)
+        found = pick()
+    return found
 
 
 def choropleth_png(
@@ -328,6 +330,7 @@ def choropleth_png(
 
     Chinese labels need a CJK font; without one, lang='zh' falls back to English with a warning.
     """
+    from matplotlib import patheffects
     from matplotlib.collections import LineCollection, PathCollection
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch, Rectangle
@@ -338,68 +341,55 @@ def choropleth_png(
         warnings.warn("no CJK font found; drawing English labels", RuntimeWarning, stacklevel=2)
         lang = "en"
     # A fallback list lets Chinese in user titles render even on English maps.
-    family = (
-        [cjk, "DejaVu Sans"] if lang == "zh" and cjk else ["DejaVu Sans", *([cjk] if cjk else [])]
-    )
+    family = [f for f in ([cjk, "DejaVu Sans"] if lang == "zh" else ["DejaVu Sans", cjk]) if f]
     plan = _plan(
         values, lang=lang, bins=bins, palette=palette, scheme=scheme, value_format=value_format
     )
     geo = load_geometry()
     bx0, by0, bx1, by1 = geo["bbox"]
-    pad = (bx1 - bx0) * 0.01
-    top = by1 + (bx1 - bx0) * (0.06 if title else 0.0)
+    pad, top = (bx1 - bx0) * 0.01, by1 + (bx1 - bx0) * (0.06 if title else 0.0)
     aspect = (top - by0 + 2 * pad) / (bx1 - bx0 + 2 * pad)
     fig = Figure(figsize=(width / dpi, width / dpi * aspect), dpi=dpi)
-    ax = fig.add_axes((0, 0, 1, 1))
+    ax = fig.add_axes((0, 0, 1, 1), xlim=(bx0 - pad, bx1 + pad), ylim=(by0 - pad, top + pad))
     ax.set_axis_off()
-    ax.set_xlim(bx0 - pad, bx1 + pad)
-    ax.set_ylim(by0 - pad, top + pad)
     ax.set_aspect("equal")
-    k = width / dpi / 8  # font sizes are designed for an 8-inch-wide figure
-    text_kw: dict[str, Any] = {"fontfamily": family, "parse_math": False}
+    k = width / dpi / 8  # sizes are designed for an 8-inch-wide figure
+    halo = [patheffects.withStroke(linewidth=1.6 * k, foreground="white", alpha=0.8)]
+    text_kw: dict[str, Any] = {"fontfamily": family, "parse_math": False, "path_effects": halo}
     inset_rings = geo["inset"]["provinces"] if inset else {}
-    paths, fills = [], []
-    for key, entry in geo["provinces"].items():
-        rings = entry["rings"] + inset_rings.get(key, [])
-        paths.append(
-            MPath.make_compound_path(*(MPath(np.array([*r, r[0]]), closed=True) for r in rings))
-        )
-        fills.append(plan.fills[key])
-    ax.add_collection(
-        PathCollection(paths, facecolors=fills, edgecolors="white", linewidths=0.4 * k)
-    )
+    paths = [
+        MPath.make_compound_path(*(MPath(np.array([*r, r[0]]), closed=True) for r in rings))
+        for rings in (e["rings"] + inset_rings.get(key, []) for key, e in geo["provinces"].items())
+    ]
+    fills = [plan.fills[key] for key in geo["provinces"]]
+    ax.add_collection(PathCollection(paths, facecolors=fills, edgecolors="white", lw=0.4 * k))
     if inset:
         fx0, fy0, fx1, fy1 = geo["inset"]["frame"]
         ax.add_patch(Rectangle((fx0, fy0), fx1 - fx0, fy1 - fy0, fill=False, ec="#888", lw=0.6 * k))
-        ax.add_collection(
-            LineCollection(
-                [np.array(ln) for ln in geo["inset"]["lines"]], colors="#5b7fa6", lw=0.9 * k
-            )
-        )
+        lines = [np.array(ln) for ln in geo["inset"]["lines"]]
+        ax.add_collection(LineCollection(lines, colors="#5b7fa6", lw=0.9 * k))
         isl = np.array(geo["inset"]["islands"])
-        ax.plot(isl[:, 0], isl[:, 1], ls="none", marker="o", ms=0.8 * k, color="#555")
-        ax.text(fx1 - pad / 2, fy0 + pad / 2, _TEXT[lang]["inset"], ha="right", va="bottom",
-                fontsize=5 * k, **text_kw)  # fmt: skip
+        ax.plot(isl[:, 0], isl[:, 1], ls="none", marker="o", ms=0.5 * k, color="#555")
+        inset_kw = {"ha": "right", "va": "bottom", "fontsize": 5 * k}
+        ax.text(fx1 - pad / 2, fy0 + pad / 2, _TEXT[lang]["inset"], **inset_kw, **text_kw)
     fs = (6.5 if lang == "zh" else 5.5) * k
     for key, entry in geo["provinces"].items():
-        lx, ly = entry["label"]
+        (lx, ly), name = entry["label"], plan.names[key]
         if "anchor" not in entry:
-            ax.text(lx, ly, plan.names[key], ha="center", va="center", fontsize=fs, **text_kw)
+            ax.text(lx, ly, name, ha="center", va="center", fontsize=fs, **text_kw)
             continue
-        ax_, ay_ = entry["anchor"]
+        ax_, ay_ = entry["anchor"]  # callout, as in the SVG
         ax.plot([ax_, lx], [ay_, ly], color="#555", lw=0.4 * k)
         ax.plot([lx], [ly], marker="o", ms=3.5 * k, mfc=plan.fills[key], mec="#555", mew=0.4 * k)
-        off = pad * (1 if lx >= ax_ else -1)
-        ax.text(lx + off, ly, plan.names[key], ha="left" if off > 0 else "right", va="center",
-                fontsize=fs * 0.9, **text_kw)  # fmt: skip
+        off = pad if lx >= ax_ else -pad
+        ha = "left" if off > 0 else "right"
+        ax.text(lx + off, ly, name, ha=ha, va="center", fontsize=fs * 0.9, **text_kw)
     if title:
         ax.text(bx0, top, title, ha="left", va="top", fontsize=11 * k, weight="bold", **text_kw)
-    handles = [
-        Patch(facecolor=c, edgecolor="#999", lw=0.4 * k, label=lbl) for c, lbl in plan.legend
-    ]
-    leg = ax.legend(handles=handles, loc="lower left", frameon=False, fontsize=6.5 * k,
-                    title=legend_title or None, title_fontsize=7 * k, alignment="left",
-                    prop={"family": family, "size": 6.5 * k})  # fmt: skip
+    handles = [Patch(fc=c, ec="#999", lw=0.4 * k, label=lbl) for c, lbl in plan.legend]
+    prop = {"family": family, "size": 6.5 * k}
+    leg = ax.legend(handles=handles, loc="lower left", frameon=False, prop=prop, alignment="left")
+    leg.set_title(legend_title, prop={"family": family, "size": 7 * k})
     for t in [*leg.get_texts(), leg.get_title()]:
         t.set_parse_math(False)  # user text: "$" must not switch to mathtext
         t.set_fontfamily(family)
