@@ -39,9 +39,9 @@ def main(ctx: click.Context, db: str | None, config: str | None) -> None:
 
 def commands() -> None:
     # Explicit registration: one module per command group.
-    from govweibo.cli import demo, ingest, store
+    from govweibo.cli import demo, index, ingest, store
 
-    for module in (ingest, store, demo):
+    for module in (ingest, store, index, demo):
         for cmd in module.COMMANDS:
             main.add_command(cmd)
 
