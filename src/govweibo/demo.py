@@ -1,4 +1,4 @@
-"""The demo pipeline: synthetic world -> real ingest path -> analyses -> summary."""
+"""The demo pipeline: synthetic world -> real ingest path -> registry -> index -> report."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from govweibo.ingest import IngestSummary, ReadOptions, ingest
 from govweibo.store import Store
 from govweibo.store.inspect import StoreStatus, status
 
+DEMO_PERIOD = "2011"
+
 
 @dataclass
 class DemoResult:
@@ -20,6 +22,7 @@ class DemoResult:
     ingest: IngestSummary
     status: StoreStatus
     synth: Any = None
+    report_path: Path | None = None
     # Titled tables (columns, rows) and lines for a face to render, in order.
     tables: dict[str, tuple[list[str], list[tuple[Any, ...]]]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
@@ -49,16 +52,54 @@ def run(
     out_dir: Path,
     *,
     accounts: int = 20000,
-    posts: int = 200000,
+    posts: int = 50000,
     seed: int = 2011,
+    lang: str = "zh",
     log: Callable[[str], None] | None = None,
 ) -> DemoResult:
+    from govweibo.registry import classify_store
+    from govweibo.report.yearly import build_report, render_html
     from govweibo.synth import generate
+    from govweibo.web.queries import build_index_table
 
+    say = log or (lambda _msg: None)
     world = out_dir / "world"
-    if log:
-        log(f"generating a world of {accounts:,} government accounts and {posts:,} posts")
+    say(f"generating a world of {accounts:,} government accounts and {posts:,} posts")
     synth = generate(world, accounts=accounts, posts=posts, seed=seed)
     summary = ingest_manifest(store, world, log)
-    result = DemoResult(world_dir=world, ingest=summary, status=status(store), synth=synth)
+    say("classifying accounts")
+    reg = classify_store(store)
+    say("computing the index")
+    build_index_table(store, ["2010", DEMO_PERIOD])
+    say("writing the report")
+    data = build_report(store, period=DEMO_PERIOD, lang=lang)
+    report_path = out_dir / f"report-{DEMO_PERIOD}.html"
+    report_path.write_text(render_html(data), encoding="utf-8")
+    result = DemoResult(
+        world_dir=world,
+        ingest=summary,
+        status=status(store),
+        synth=synth,
+        report_path=report_path,
+    )
+    for title, counts in (
+        ("kind", reg.by_kind),
+        ("sector", reg.by_sector),
+        ("level", reg.by_level),
+        ("region", reg.by_region),
+    ):
+        result.tables[f"Government accounts by {title}"] = (
+            [title, "accounts"],
+            list(counts.items()),
+        )
+    top = data.tables["ranking_overall"].slice(0, 10).to_pylist()
+    result.tables[f"Top 10 by the govweibo index, {DEMO_PERIOD}"] = (
+        ["rank", "account", "sector", "province", "score"],
+        [
+            (r["group_rank"], r["screen_name"], r["sector"], r["province"], f"{r['score']:.1f}")
+            for r in top
+        ],
+    )
+    result.notes.append(f"{reg.government:,} of {reg.accounts:,} accounts classified as government")
+    result.notes.append(f"report: {report_path}")
     return result

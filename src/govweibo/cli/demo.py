@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from govweibo.cli.common import console, err_console, open_store, render_table
+from govweibo.cli.common import console, err_console, open_store, render_table, settings
 from govweibo.cli.ingest import print_summary
 
 
@@ -45,13 +45,24 @@ def synth_cmd(out_dir: Path, accounts: int, posts: int, seed: int) -> None:
 @click.option(
     "--accounts", default=20000, show_default=True, help="Government accounts at the end of 2011."
 )
-@click.option("--posts", default=200000, show_default=True, help="Statuses to generate.")
+@click.option("--posts", default=50000, show_default=True, help="Statuses to generate.")
 @click.option("--seed", default=2011, show_default=True, help="Random seed.")
+@click.option("--serve", "then_serve", is_flag=True, help="Then serve the dashboard on 127.0.0.1.")
+@click.option("--port", default=8000, show_default=True, help="Port for --serve.")
 @click.pass_context
-def demo_cmd(ctx: click.Context, out_dir: Path, accounts: int, posts: int, seed: int) -> None:
-    """Generate the demo world, ingest it through the real path, and summarise it."""
+def demo_cmd(
+    ctx: click.Context,
+    out_dir: Path,
+    accounts: int,
+    posts: int,
+    seed: int,
+    then_serve: bool,
+    port: int,
+) -> None:
+    """Generate the demo world, ingest it through the real path, classify, index, report."""
     from govweibo import demo
 
+    out_dir.mkdir(parents=True, exist_ok=True)
     with open_store(ctx) as store:
         result = demo.run(
             store,
@@ -59,10 +70,17 @@ def demo_cmd(ctx: click.Context, out_dir: Path, accounts: int, posts: int, seed:
             accounts=accounts,
             posts=posts,
             seed=seed,
+            lang=settings(ctx).lang,
             log=lambda msg: err_console.print(msg, markup=False),
         )
     print_summary(result.ingest)
     render_demo(result)
+    if then_serve:
+        from govweibo.web import serve
+
+        # The writable store is closed above: DuckDB will not open it read-only while a
+        # writable connection to it is open in this process.
+        serve(settings(ctx).db, "127.0.0.1", port, settings(ctx).token)
 
 
 def render_demo(result: object) -> None:

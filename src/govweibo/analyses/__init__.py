@@ -1,0 +1,58 @@
+"""Analyses: pure functions over the store that return Arrow tables.
+
+ANALYSES is the explicit registry (name, function, one-line description); append new entries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from govweibo.analyses import growth, index, rankings, sensitivity
+
+
+@dataclass(frozen=True)
+class Analysis:
+    name: str
+    function: Callable[..., Any]
+    description: str
+
+
+ANALYSES: list[Analysis] = [
+    Analysis("index", index.compute_index, "Influence index per account and period (4 dimensions)"),
+    Analysis(
+        "rankings",
+        rankings.rankings,
+        "Top-N lists: overall, agencies, officials, sector, level, province",
+    ),
+    Analysis(
+        "rank_change",
+        rankings.rank_change,
+        "Rank change against the previous period of equal length",
+    ),
+    Analysis(
+        "province_aggregates", rankings.province_aggregates, "Each province's communication power"
+    ),
+    Analysis(
+        "threshold_counts",
+        rankings.threshold_counts,
+        "Accounts over 100,000 and 1,000,000 followers",
+    ),
+    Analysis(
+        "distribution", rankings.distribution, "Accounts by province, region, sector, level or kind"
+    ),
+    Analysis(
+        "growth", growth.account_growth, "Accounts opened per month, cumulative, year-over-year"
+    ),
+    Analysis(
+        "sensitivity", sensitivity.weight_sensitivity, "Ranking stability under random weight draws"
+    ),
+]
+
+
+def get(name: str) -> Analysis:
+    for a in ANALYSES:
+        if a.name == name:
+            return a
+    raise KeyError(name)

@@ -1,0 +1,104 @@
+"""Report tests. Regenerate the golden files with GOVWEIBO_REGEN_GOLDEN=1 pytest tests/test_report.py"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from test_index import build_store
+
+from govweibo.report.charts import bar_chart_svg, fmt_number, line_chart_svg
+from govweibo.report.yearly import build_report, export_tables, render_html, render_markdown
+from govweibo.store import Store
+
+GOLDEN = Path(__file__).parent / "golden"
+REGEN = os.environ.get("GOVWEIBO_REGEN_GOLDEN") == "1"
+EVIL = "<script>alert(1)</script>"
+
+
+def add_run(store: Store) -> None:
+    t = datetime(2012, 1, 5, tzinfo=UTC)
+    store.con.execute(
+        "INSERT INTO ingest_runs (run_id, source_path, format, records_read, stored, duplicate,"
+        " rejected, empty, status, started_at, finished_at) VALUES (1, 'data/<x>.json',"
+        " 'weibo_api', 20, 19, 0, 1, 0, 'done', ?, ?)",
+        [t, t],
+    )
+
+
+@pytest.fixture
+def report_store(store: Store) -> Store:
+    build_store(store)
+    add_run(store)
+    return store
+
+
+def make(store: Store, lang: str = "zh"):
+    return build_report(
+        store, period="2011", lang=lang, top_n=3, draws=200, generated_at="2026-01-01 00:00 UTC"
+    )
+
+
+def check_golden(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if REGEN or not path.exists():
+        path.write_text(text, encoding="utf-8")
+        if not REGEN:
+            pytest.fail(f"golden {name} was missing and has been written; re-run")
+    assert text == path.read_text(encoding="utf-8"), f"{name} differs (GOVWEIBO_REGEN_GOLDEN=1)"
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_golden_html_and_markdown(report_store: Store, lang: str) -> None:
+    data = make(report_store, lang)
+    # The maps come from report.provincemap (tested there); stub them to keep goldens stable.
+    data.charts["map_accounts"] = '<svg data-stub="map_accounts"></svg>'
+    data.charts["map_index"] = '<svg data-stub="map_index"></svg>'
+    check_golden(f"report_2011_{lang}.html", render_html(data))
+    check_golden(f"report_2011_{lang}.md", render_markdown(data))
+
+
+def test_report_escapes_data_text(report_store: Store) -> None:
+    data = make(report_store)
+    html, md = render_html(data), render_markdown(data)
+    assert EVIL not in html and "<script" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert EVIL not in md and "&lt;script&gt;" in md
+    assert "data/&lt;x&gt;.json" in html  # provenance text escaped too
+    assert "http://" not in html.replace("http://www.w3.org/2000/svg", "")
+    assert "@media print" in html
+
+
+def test_report_contents(report_store: Store) -> None:
+    data = make(report_store)
+    h = data.headline
+    assert (h["accounts"], h["over_100000"], h["over_1000000"]) == (4, 2, 1)
+    assert h["top_account"] == "平安北京" and h["top_province"] == "北京"
+    assert len(data.tables["ranking_overall"]) == 3
+    assert data.tables["provenance"].num_rows == 1
+    html = render_html(data)
+    assert 'data-province="浙江"' in html  # the real map is embedded
+    assert html.count("<svg") >= 6
+
+
+def test_export_tables(report_store: Store, tmp_path: Path) -> None:
+    data = make(report_store)
+    paths = export_tables(data, tmp_path / "csv")
+    assert {p.stem for p in paths} == set(data.tables)
+    assert "平安北京" in (tmp_path / "csv" / "index.csv").read_text(encoding="utf-8")
+    paths = export_tables(data, tmp_path / "pq", fmt="parquet")
+    assert pq.read_table(tmp_path / "pq" / "provinces.parquet").num_rows == 3
+
+
+def test_charts_escape_and_shape() -> None:
+    svg = bar_chart_svg(["<b>&", "x"], [3.0, None], title="t<")
+    assert "<b>" not in svg and "&lt;b&gt;&amp;" in svg and "t&lt;" in svg
+    assert svg.startswith("<svg") and svg.endswith("</svg>") and svg.count("<rect") == 2
+    line = line_chart_svg(["2011-01", "2011-02", "2011-03"], {"a<": [1, None, 3], "b": [2, 2, 2]})
+    assert "a&lt;" in line and line.count("<polyline") == 1 and line.count("<circle") == 2
+    assert re.search(r"<script", line) is None
+    assert fmt_number(1_234_567) == "1.2M" and fmt_number(12_345) == "12k" and fmt_number(3) == "3"

@@ -1,0 +1,174 @@
+"""The dashboard in a real headless Chromium (Debian's), driven by Playwright.
+
+Needs `apt-get install -y chromium` and `pip install playwright` (its wheel ships the driver;
+never `playwright install`). Fails when they are missing unless GOVWEIBO_SKIP_BROWSER=1.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from test_web import XSS_NAME, XSS_TEXT, build_web_store
+
+from govweibo.web import create_app
+
+pytestmark = pytest.mark.browser
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = os.environ.get("GOVWEIBO_CHROMIUM", "/usr/bin/chromium")
+CHROME_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+HOW_TO = (
+    "install the browser test tools: `apt-get update && apt-get install -y chromium` and "
+    "`pip install playwright` (do not run `playwright install`), or set "
+    "GOVWEIBO_SKIP_BROWSER=1 to skip the browser tests explicitly"
+)
+
+
+def _require_browser() -> None:
+    if os.environ.get("GOVWEIBO_SKIP_BROWSER") == "1":
+        pytest.skip("GOVWEIBO_SKIP_BROWSER=1")
+    missing = []
+    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+        missing.append(f"Chromium not found at {CHROMIUM}")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        missing.append("Python package 'playwright' not installed")
+    if missing:
+        pytest.fail(f"{'; '.join(missing)}: {HOW_TO}", pytrace=False)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    _require_browser()  # before building anything
+    import uvicorn
+
+    db = build_web_store(tmp_path_factory.mktemp("browser") / "b.duckdb", index_table=True)
+    port = _free_port()
+    config = uvicorn.Config(create_app(str(db)), host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("uvicorn did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def page(base_url: str):
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROME_ARGS, headless=True)
+        context = browser.new_context(base_url=base_url, viewport={"width": 1400, "height": 1000})
+        pg = context.new_page()
+        pg.set_default_timeout(15_000)
+        pg.dialogs = []  # type: ignore[attr-defined]
+
+        def on_dialog(dialog) -> None:
+            pg.dialogs.append(dialog.message)  # type: ignore[attr-defined]
+            dialog.dismiss()
+
+        pg.on("dialog", on_dialog)
+        try:
+            yield pg
+        finally:
+            context.close()
+            browser.close()
+
+
+def shot(page, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"web-{name}.png"), full_page=True)
+
+
+def test_overview_and_map_filter(page) -> None:
+    page.goto("/")
+    assert page.locator("h1").inner_text().startswith("Overview")
+    assert page.locator('#province-map path[data-province="浙江"]').count() == 1
+    shot(page, "overview")
+    page.locator('#province-map a[aria-label="浙江"]').first.click()
+    page.wait_for_url("**/?province=*")
+    assert "浙江" in page.locator("h1").inner_text()
+    assert page.locator("#dist-sector svg").count() == 1
+    shot(page, "overview-zhejiang")
+
+
+def test_rankings_filter_sort_and_follow(page) -> None:
+    page.goto("/rankings")
+    rows = page.locator("#ranking tbody tr")
+    assert rows.count() == 50
+    first = rows.nth(0).locator("td")
+    assert first.nth(0).inner_text().strip() == "1"
+    second_rank = int(rows.nth(1).locator("td").nth(0).inner_text().strip())
+    assert second_rank >= 1
+    shot(page, "rankings")
+    # Apply a filter with the form: the officials list.
+    page.select_option("#rank-form select[name=list]", "officials")
+    page.click("#rank-form button[type=submit]")
+    page.wait_for_url("**list=officials**")
+    kind_col = [h.strip() for h in page.locator("#ranking thead th").all_inner_texts()].index(
+        "kind"
+    )
+    kinds = {r.locator("td").nth(kind_col).inner_text() for r in rows.all()}
+    assert kinds == {"official"}
+    # Server-side sort by followers, descending (second click on the header).
+    page.click('#ranking thead a:text-is("followers")')
+    page.wait_for_url("**sort=followers**")
+    page.click("#ranking thead a:has-text('followers')")
+    page.wait_for_url("**sort=-followers**")
+    shot(page, "rankings-officials-by-followers")
+    link = rows.nth(0).locator("td.name a")
+    name = link.inner_text()
+    link.click()
+    page.wait_for_url("**/accounts/weibo/**")
+    assert page.locator("#account-name").inner_text() == name
+    shot(page, "account")
+
+
+def test_xss_text_is_shown_as_text(page) -> None:
+    page.goto("/accounts/weibo/X")
+    assert page.locator("#account-name").inner_text() == XSS_NAME
+    assert XSS_NAME in page.locator("#evidence").inner_text()
+    assert XSS_TEXT in page.locator("#posts").inner_text()
+    assert XSS_TEXT in page.locator("#profile").inner_text()
+    assert page.locator("img[src=x]").count() == 0
+    page.goto("/rankings?region=west&limit=100")
+    assert page.locator(f'#ranking td.name a:text-is("{XSS_NAME}")').count() == 1
+    page.goto("/health")
+    assert XSS_NAME in page.locator("#quarantine").inner_text()
+    assert "bad date" in page.locator("#quarantine").inner_text()
+    shot(page, "health")
+    assert page.dialogs == []  # type: ignore[attr-defined]
+
+
+def test_bad_parameter_page(page) -> None:
+    resp = page.goto("/rankings?period=soon")
+    assert resp is not None and resp.status == 400
+    assert "bad period" in page.locator("#error-message").inner_text()
