@@ -21,9 +21,25 @@ import pyarrow.compute as pc
 from govweibo.reference.divisions import divisions
 from govweibo.registry import classify_accounts, default_rules
 
-ORGANS = ["公安局", "人民法院", "人民检察院", "人民政府新闻办公室", "交通运输局", "卫生局",
-          "教育局", "民政局", "地方税务局", "工商行政管理局", "环境保护局", "气象局",
-          "委组织部", "委宣传部", "外事办公室", "安全生产监督管理局", "公安局交警支队"]
+ORGANS = [
+    "公安局",
+    "人民法院",
+    "人民检察院",
+    "人民政府新闻办公室",
+    "交通运输局",
+    "卫生局",
+    "教育局",
+    "民政局",
+    "地方税务局",
+    "工商行政管理局",
+    "环境保护局",
+    "气象局",
+    "委组织部",
+    "委宣传部",
+    "外事办公室",
+    "安全生产监督管理局",
+    "公安局交警支队",
+]
 TITLES = ["副局长", "局长", "书记", "副市长", "宣传部长", "民警", "法官", "主任"]
 NONGOV = ["日报社", "晚报", "电视台", "大学", "集团有限公司", "银行", "慈善基金会", "协会"]
 PEOPLE = ["演员", "歌手", "作家", "教授", "主持人", "律师", "知名博主"]
@@ -71,13 +87,18 @@ def synthetic(n: int, seed: int = 7) -> pa.Table:
             reasons.append(None)
             descs.append(z if i % 2 else None)
             vts.append(-1)
-    return pa.table({
-        "platform": pa.array(["weibo"] * n), "account_id": pa.array([str(i) for i in range(n)]),
-        "screen_name": names, "description": descs, "verified_type": pa.array(vts, pa.int32()),
-        "verified_reason": reasons,
-        "province_code": pa.array([str(x) for x in rng.choice([11, 31, 33, 44, 51], n)]),
-        "location": pa.array(["浙江 杭州"] * n),
-    })
+    return pa.table(
+        {
+            "platform": pa.array(["weibo"] * n),
+            "account_id": pa.array([str(i) for i in range(n)]),
+            "screen_name": names,
+            "description": descs,
+            "verified_type": pa.array(vts, pa.int32()),
+            "verified_reason": reasons,
+            "province_code": pa.array([str(x) for x in rng.choice([11, 31, 33, 44, 51], n)]),
+            "location": pa.array(["浙江 杭州"] * n),
+        }
+    )
 
 
 def main() -> None:
@@ -95,8 +116,10 @@ def main() -> None:
     t2 = time.perf_counter()
     gov = int(pc.sum(out["is_government"].cast(pa.int64())).as_py())
     print(f"generated {n:,} accounts in {t1 - t0:.1f} s")
-    print(f"classified {out.num_rows:,} accounts in {t2 - t1:.1f} s "
-          f"({out.num_rows / (t2 - t1):,.0f} accounts/s); {gov:,} government")
+    print(
+        f"classified {out.num_rows:,} accounts in {t2 - t1:.1f} s "
+        f"({out.num_rows / (t2 - t1):,.0f} accounts/s); {gov:,} government"
+    )
 
 
 if __name__ == "__main__":

@@ -21,7 +21,20 @@ from pathlib import Path
 
 OUT = Path(__file__).resolve().parents[1] / "src/govweibo/reference/data/divisions.csv"
 PLACEHOLDERS = {"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"}
-SUFFIXES = ("自治县", "自治旗", "自治州", "特区", "林区", "地区", "新区", "县", "区", "市", "旗", "盟")
+SUFFIXES = (
+    "自治县",
+    "自治旗",
+    "自治州",
+    "特区",
+    "林区",
+    "地区",
+    "新区",
+    "县",
+    "区",
+    "市",
+    "旗",
+    "盟",
+)
 
 
 def _package_dir(name: str) -> Path:
@@ -37,8 +50,7 @@ def _level(code: str) -> str:
     return "prefecture" if code.endswith("00") else "county"
 
 
-def _short(name: str, level: str, nations: list[str], prov_short: dict[str, str],
-           code: str) -> str:
+def _short(name: str, level: str, nations: list[str], prov_short: dict[str, str], code: str) -> str:
     if level == "province":
         return prov_short[code[:2]]
     base = name
@@ -90,12 +102,28 @@ def main() -> None:
     rows = []
     for code, name in sorted(current.items()):
         lvl = _level(code)
-        rows.append((code, name, _short(name, lvl, nations, prov_short, code), lvl,
-                     parent(code, pool), "current"))
+        rows.append(
+            (
+                code,
+                name,
+                _short(name, lvl, nations, prov_short, code),
+                lvl,
+                parent(code, pool),
+                "current",
+            )
+        )
     for code, name in sorted(former):
         lvl = _level(code)
-        rows.append((code, name, _short(name, lvl, nations, prov_short, code), lvl,
-                     parent(code, pool), "former"))
+        rows.append(
+            (
+                code,
+                name,
+                _short(name, lvl, nations, prov_short, code),
+                lvl,
+                parent(code, pool),
+                "former",
+            )
+        )
     with open(OUT, "w", encoding="utf-8", newline="") as fh:
         out = csv.writer(fh, lineterminator="\n")
         out.writerow(["adcode", "name", "short", "level", "parent", "status"])

@@ -19,8 +19,23 @@ def _db(tmp_path: Path) -> str:
 
 def test_index_rank_report(tmp_path: Path) -> None:
     db = _db(tmp_path)
-    r = CliRunner().invoke(main, ["--db", db, "index", "--period", "2011", "--method", "bci",
-                                  "--out", str(tmp_path / "i.csv"), "--sensitivity", "--draws", "50"])
+    r = CliRunner().invoke(
+        main,
+        [
+            "--db",
+            db,
+            "index",
+            "--period",
+            "2011",
+            "--method",
+            "bci",
+            "--out",
+            str(tmp_path / "i.csv"),
+            "--sensitivity",
+            "--draws",
+            "50",
+        ],
+    )
     assert r.exit_code == 0, r.output
     assert "平安北京" in r.output and "Rank stability" in r.output
     assert pcsv.read_csv(tmp_path / "i.csv").num_rows >= 3
@@ -28,8 +43,22 @@ def test_index_rank_report(tmp_path: Path) -> None:
     assert r.exit_code == 0, r.output
     assert "浙江" in r.output
     out = tmp_path / "r.html"
-    r = CliRunner().invoke(main, ["--db", db, "report", "--period", "2011", "--out", str(out),
-                                  "--lang", "en", "--export", str(tmp_path / "tables")])
+    r = CliRunner().invoke(
+        main,
+        [
+            "--db",
+            db,
+            "report",
+            "--period",
+            "2011",
+            "--out",
+            str(out),
+            "--lang",
+            "en",
+            "--export",
+            str(tmp_path / "tables"),
+        ],
+    )
     assert r.exit_code == 0, r.output
     html = out.read_text(encoding="utf-8")
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html

@@ -28,8 +28,15 @@ def fixture_layout(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path
     base = tmp_path_factory.mktemp("engines")
     db = base / "s.duckdb"
     with Store(db) as s:
-        ingest(s, [FIXTURES / "weibo_statuses.jsonl", FIXTURES / "weibo_comments.jsonl",
-                   FIXTURES / "ced"], options=ReadOptions(observed_at=datetime(2015, 1, 1, tzinfo=UTC)))
+        ingest(
+            s,
+            [
+                FIXTURES / "weibo_statuses.jsonl",
+                FIXTURES / "weibo_comments.jsonl",
+                FIXTURES / "ced",
+            ],
+            options=ReadOptions(observed_at=datetime(2015, 1, 1, tzinfo=UTC)),
+        )
         export_parquet(s, base / "pq")
     return db, base / "pq"
 
@@ -42,10 +49,14 @@ def test_group_by_is_identical_on_duckdb_and_spark(
 
     def per_author(tables: object) -> list[tuple[object, ...]]:
         p = tables.table("posts")  # type: ignore[attr-defined]
-        expr = p.group_by("author_id").agg(n=p.count(), reposts=p.reposts.sum()).order_by("author_id")
+        expr = (
+            p.group_by("author_id").agg(n=p.count(), reposts=p.reposts.sum()).order_by("author_id")
+        )
         df = expr.to_pandas()
-        return [(a, int(n), None if r != r or r is None else int(r))
-                for a, n, r in df.itertuples(index=False)]
+        return [
+            (a, int(n), None if r != r or r is None else int(r))
+            for a, n, r in df.itertuples(index=False)
+        ]
 
     with Store(db, read_only=True) as s:
         duck = per_author(s)

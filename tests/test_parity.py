@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import pytest
 from test_index import build_store
@@ -44,7 +43,9 @@ def test_index_identical(engines: tuple[Store, SparkTables], method: str, period
             other = s[col]
             if isinstance(value, float) or isinstance(other, float):
                 if value is None or other is None or math.isnan(value) or math.isnan(other):
-                    assert (value is None or math.isnan(value)) == (other is None or math.isnan(other)), col
+                    assert (value is None or math.isnan(value)) == (
+                        other is None or math.isnan(other)
+                    ), col
                 else:
                     assert abs(value - other) <= 1e-9, (aid, col, value, other)
             else:

@@ -52,9 +52,11 @@ def test_known_hard_case_is_fixed_by_an_override(tmp_path: Path, result):
     assert [w.name for w in missed] == ["樵山潮人"]
     line = missed[0].line
     path = tmp_path / "overrides.csv"
-    path.write_text(f"account_id,is_government,kind,sector,level,province\n"
-                    f"line-{line},true,official,government_general,county,广东\n",
-                    encoding="utf-8")
+    path.write_text(
+        f"account_id,is_government,kind,sector,level,province\n"
+        f"line-{line},true,official,government_general,county,广东\n",
+        encoding="utf-8",
+    )
     fixed = evaluate(LABELS, overrides=path)
     assert fixed.recall == 1.0 and fixed.kind_accuracy > result.kind_accuracy
 
@@ -65,7 +67,9 @@ def test_fields_may_be_missing(tmp_path: Path):
         '{"user": {"screen_name": "平安北京"}, "label": {"is_government": true, '
         '"kind": "agency", "sector": "public_security", "level": "provincial", '
         '"province": "北京"}}\n'
-        '{"user": {}, "label": {"is_government": false}}\n', encoding="utf-8")
+        '{"user": {}, "label": {"is_government": false}}\n',
+        encoding="utf-8",
+    )
     r = evaluate(path)
     assert (r.accounts, r.tp, r.tn, r.kind_accuracy) == (2, 1, 1, 1.0)
 
@@ -76,10 +80,15 @@ def test_fields_may_be_missing(tmp_path: Path):
         ('{"user": {}, "label": {"is_government": true}}\nnot json\n', ":2: not JSON"),
         ('{"user": {}}\n', ":1: needs a 'user' object and a 'label' object"),
         ('{"user": {}, "label": {"is_government": "yes"}}\n', ":1: label.is_government"),
-        ('{"user": {}, "label": {"is_government": true, "sector": "police"}}\n',
-         ":1: label.sector 'police'"),
-        ('{"user": {"id": 1}, "label": {"is_government": true}}\n'
-         '{"user": {"id": 1}, "label": {"is_government": true}}\n', ":2: account 1"),
+        (
+            '{"user": {}, "label": {"is_government": true, "sector": "police"}}\n',
+            ":1: label.sector 'police'",
+        ),
+        (
+            '{"user": {"id": 1}, "label": {"is_government": true}}\n'
+            '{"user": {"id": 1}, "label": {"is_government": true}}\n',
+            ":2: account 1",
+        ),
         ("\n", "no labelled lines"),
     ],
 )

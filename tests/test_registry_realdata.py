@@ -49,7 +49,8 @@ def ced_accounts(folder: Path) -> pa.Table:
         when = float(when) if isinstance(when, int | float) else 0.0
         vt = user.get("verified_type")
         row = {
-            "platform": "weibo", "account_id": parts[2],
+            "platform": "weibo",
+            "account_id": parts[2],
             "verified": user.get("verified") if isinstance(user.get("verified"), bool) else None,
             "verified_type": vt if isinstance(vt, int) else None,
             "location": user.get("location") if isinstance(user.get("location"), str) else None,
@@ -63,14 +64,17 @@ def ced_accounts(folder: Path) -> pa.Table:
 
 def share_by_province(accounts: pa.Table, profiles: pa.Table) -> list[tuple[str, int, int]]:
     """(province, verified accounts, of which government), most verified first."""
-    gov = dict(zip(profiles["account_id"].to_pylist(), profiles["is_government"].to_pylist(),
-                   strict=True))
-    prov = dict(zip(profiles["account_id"].to_pylist(), profiles["province"].to_pylist(),
-                    strict=True))
+    gov = dict(
+        zip(profiles["account_id"].to_pylist(), profiles["is_government"].to_pylist(), strict=True)
+    )
+    prov = dict(
+        zip(profiles["account_id"].to_pylist(), profiles["province"].to_pylist(), strict=True)
+    )
     total: Counter[str] = Counter()
     govs: Counter[str] = Counter()
-    for acct, verified in zip(accounts["account_id"].to_pylist(),
-                              accounts["verified"].to_pylist(), strict=True):
+    for acct, verified in zip(
+        accounts["account_id"].to_pylist(), accounts["verified"].to_pylist(), strict=True
+    ):
         if verified:
             key = prov[acct] or "(none: 海外/其他/blank)"
             total[key] += 1
@@ -82,8 +86,10 @@ def share_by_province(accounts: pa.Table, profiles: pa.Table) -> list[tuple[str,
 def ced() -> tuple[pa.Table, pa.Table]:
     folder = ced_dir()
     if folder is None:
-        pytest.skip("CED corpus not found: set GOVWEIBO_SHARED_DATA or put it at "
-                    "../shared/data/ced/original-microblog")
+        pytest.skip(
+            "CED corpus not found: set GOVWEIBO_SHARED_DATA or put it at "
+            "../shared/data/ced/original-microblog"
+        )
     accounts = ced_accounts(folder)
     return accounts, classify_accounts(accounts)
 
@@ -126,8 +132,10 @@ def main() -> None:
     rows = share_by_province(accounts, profiles)
     n_ver = sum(n for _, n, _ in rows)
     n_gov = sum(g for _, _, g in rows)
-    print(f"{accounts.num_rows} authors, {n_ver} verified, {n_gov} government "
-          f"({100 * n_gov / n_ver:.1f} % of verified)\n")
+    print(
+        f"{accounts.num_rows} authors, {n_ver} verified, {n_gov} government "
+        f"({100 * n_gov / n_ver:.1f} % of verified)\n"
+    )
     print("| province | verified | government | share |\n|---|---:|---:|---:|")
     for prov, n, g in rows:
         print(f"| {prov} | {n} | {g} | {100 * g / n:.1f} % |")

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import duckdb
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from govweibo.ingest.sina_ids import SQL_MACROS, id_to_mid, is_mid, mid_to_id
@@ -20,6 +20,7 @@ def test_round_trip(n: int) -> None:
     assert mid_to_id(id_to_mid(n)) == str(n)
 
 
+@settings(deadline=None)  # opens a DuckDB connection per example
 @given(st.lists(st.integers(min_value=1, max_value=10**17), min_size=1, max_size=20))
 def test_sql_macro_matches_python(ids: list[int]) -> None:
     con = duckdb.connect()

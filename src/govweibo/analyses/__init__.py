@@ -9,7 +9,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from govweibo.analyses import growth, index, rankings, sensitivity
+from govweibo.analyses import (
+    activity,
+    bursts,
+    concerns,
+    deletions,
+    growth,
+    index,
+    rankings,
+    responsiveness,
+    sensitivity,
+)
 
 
 @dataclass(frozen=True)
@@ -48,6 +58,30 @@ ANALYSES: list[Analysis] = [
     Analysis(
         "sensitivity", sensitivity.weight_sensitivity, "Ranking stability under random weight draws"
     ),
+    Analysis(
+        "responsiveness",
+        responsiveness.responsiveness,
+        "Reply rate, time to first reply, unanswered questions, reply hours",
+    ),
+    Analysis(
+        "addressed_items",
+        responsiveness.addressed_items,
+        "Public comments/mentions to accounts, answered or not, questions",
+    ),
+    Analysis(
+        "activity", activity.account_activity, "Dormant and for-show accounts, original share"
+    ),
+    Analysis("deletions", deletions.deleted_posts, "Posts deleted between timeline observations"),
+    Analysis(
+        "deletion_summary",
+        deletions.deletion_summary,
+        "Deleted posts and deletion rate per account",
+    ),
+    Analysis("bursts", bursts.bursts, "Keywords/#topics# rising above their 7-day baseline"),
+    Analysis(
+        "concerns", concerns.concerns, "Keywords (G2 keyness), #topics# and NMF topic clusters"
+    ),
+    Analysis("sentiment", concerns.slice_sentiment, "Sentiment shares of a slice's public voice"),
 ]
 
 

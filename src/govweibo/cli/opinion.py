@@ -1,12 +1,37 @@
-"""Opinion commands: sentiment evaluation (more join as the opinion analyses land)."""
+"""Opinion and responsiveness commands: thin wrappers over the analyses."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
+import pyarrow as pa
 
-from govweibo.cli.common import render_table
+from govweibo.cli.common import open_store, render_table
+
+
+def slice_options(f: Any) -> Any:
+    for opt in reversed(
+        [
+            click.option("--period", default=None, help="2011, 2011Q3, 2011-07 or FROM..TO."),
+            click.option("--account", "account_id", default=None, help="One account id."),
+            click.option("--sector", default=None, help="A registry sector, e.g. public_security."),
+            click.option("--province", default=None, help="A province, e.g. 浙江."),
+        ]
+    ):
+        f = opt(f)
+    return f
+
+
+def show(title: str, table: pa.Table, limit: int, columns: list[str] | None = None) -> None:
+    cols = [c for c in (columns or table.column_names) if c in table.column_names]
+    rows = table.select(cols).slice(0, limit).to_pylist()
+    render_table(
+        f"{title} ({table.num_rows} rows)",
+        cols,
+        [tuple(f"{v:.3f}" if isinstance(v, float) else v for v in r.values()) for r in rows],
+    )
 
 
 @click.command("eval-sentiment")
@@ -32,4 +57,159 @@ def eval_sentiment_cmd(labels: Path) -> None:
     )
 
 
-COMMANDS = [eval_sentiment_cmd]
+@click.command("sentiment")
+@slice_options
+@click.option(
+    "--voice",
+    type=click.Choice(["public", "account"]),
+    default="public",
+    show_default=True,
+    help="The public's comments and mentions, or the accounts' posts.",
+)
+@click.pass_context
+def sentiment_cmd(
+    ctx: click.Context,
+    period: str | None,
+    account_id: str | None,
+    sector: str | None,
+    province: str | None,
+    voice: str,
+) -> None:
+    """Sentiment shares (positive / negative / neutral) of a slice."""
+    from govweibo.analyses.concerns import slice_sentiment
+
+    with open_store(ctx, read_only=True) as store:
+        t = slice_sentiment(
+            store,
+            account_id=account_id,
+            sector=sector,
+            province=province,
+            period=period,
+            voice=voice,
+        )
+    show("Sentiment", t, 10)
+
+
+@click.command("concerns")
+@slice_options
+@click.option(
+    "--voice",
+    type=click.Choice(["public", "account"]),
+    default="public",
+    show_default=True,
+    help="Whose words: the public's, or the accounts' own.",
+)
+@click.option("--top", default=20, show_default=True, help="Keywords to list.")
+@click.option("--clusters", default=5, show_default=True, help="Topic clusters (NMF).")
+@click.pass_context
+def concerns_cmd(
+    ctx: click.Context,
+    period: str | None,
+    account_id: str | None,
+    sector: str | None,
+    province: str | None,
+    voice: str,
+    top: int,
+    clusters: int,
+) -> None:
+    """What the public asks and says: keywords by keyness, #topics# and topic clusters."""
+    from govweibo.analyses.concerns import concerns
+
+    with open_store(ctx, read_only=True) as store:
+        t = concerns(
+            store,
+            account_id=account_id,
+            sector=sector,
+            province=province,
+            period=period,
+            voice=voice,
+            top=top,
+            clusters=clusters,
+        )
+    show("Concerns", t, top * 3)
+
+
+@click.command("responsiveness")
+@click.option("--period", required=True, help="2011, 2011Q3, 2011-07 or FROM..TO.")
+@click.option("--all-accounts", is_flag=True, help="Every account, not only government ones.")
+@click.option("--limit", default=30, show_default=True, help="Rows to print.")
+@click.pass_context
+def responsiveness_cmd(ctx: click.Context, period: str, all_accounts: bool, limit: int) -> None:
+    """Reply rate, time to first reply, unanswered questions and reply hours per account."""
+    from govweibo.analyses.responsiveness import responsiveness
+
+    with open_store(ctx, read_only=True) as store:
+        t = responsiveness(store, period=period, government_only=False if all_accounts else None)
+    show(
+        "Responsiveness",
+        t.sort_by([("addressed", "descending")]),
+        limit,
+        [
+            "screen_name",
+            "sector",
+            "province",
+            "addressed",
+            "answered",
+            "reply_rate",
+            "median_reply_minutes",
+            "p90_reply_minutes",
+            "questions",
+            "unanswered_questions",
+            "share_off_hours",
+            "original_share",
+        ],
+    )
+
+
+@click.command("deletions")
+@click.option("--period", default=None, help="Only deletions first noticed in this period.")
+@click.option("--summary", is_flag=True, help="Per account instead of per post.")
+@click.option("--limit", default=30, show_default=True, help="Rows to print.")
+@click.pass_context
+def deletions_cmd(ctx: click.Context, period: str | None, summary: bool, limit: int) -> None:
+    """Posts seen in one complete timeline observation and missing from a later one."""
+    from govweibo.analyses.deletions import deleted_posts, deletion_summary
+
+    with open_store(ctx, read_only=True) as store:
+        t = (deletion_summary if summary else deleted_posts)(store, period=period)
+    cols = (
+        None
+        if summary
+        else ["account_id", "post_id", "created_at", "last_seen", "first_missing", "text"]
+    )
+    show("Deletion audit", t, limit, cols)
+
+
+@click.command("bursts")
+@click.option("--period", default=None, help="2011, 2011Q3, 2011-07 or FROM..TO.")
+@click.option("--unit", type=click.Choice(["hour", "day"]), default="hour", show_default=True)
+@click.option("--kind", type=click.Choice(["topics", "words"]), default="topics", show_default=True)
+@click.option("--k", default=3.0, show_default=True, help="Standard deviations above baseline.")
+@click.option("--min-count", default=5, show_default=True, help="Smallest window count to flag.")
+@click.option("--limit", default=30, show_default=True, help="Rows to print.")
+@click.pass_context
+def bursts_cmd(
+    ctx: click.Context,
+    period: str | None,
+    unit: str,
+    kind: str,
+    k: float,
+    min_count: int,
+    limit: int,
+) -> None:
+    """Keywords or #topics# whose volume rises above their previous 7 days' baseline."""
+    from govweibo.analyses.bursts import bursts
+
+    with open_store(ctx, read_only=True) as store:
+        t = bursts(store, unit=unit, kind=kind, period=period, k=k, min_count=min_count)
+    show("Bursts", t, limit)
+
+
+COMMANDS = [
+    eval_sentiment_cmd,
+    sentiment_cmd,
+    concerns_cmd,
+    responsiveness_cmd,
+    deletions_cmd,
+    bursts_cmd,
+]

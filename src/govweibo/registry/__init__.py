@@ -30,17 +30,35 @@ from govweibo.registry.overrides import load_overrides
 from govweibo.registry.ruleset import KINDS, LEVELS, SECTORS, RuleSet
 
 __all__ = [
-    "classify_accounts", "classify_store", "evaluate", "RuleSet", "ClassifySummary",
-    "RegistryEval", "WrongRow", "user_to_account", "PROFILE_SCHEMA", "SECTORS", "KINDS",
+    "classify_accounts",
+    "classify_store",
+    "evaluate",
+    "RuleSet",
+    "ClassifySummary",
+    "RegistryEval",
+    "WrongRow",
+    "user_to_account",
+    "PROFILE_SCHEMA",
+    "SECTORS",
+    "KINDS",
     "LEVELS",
 ]
 
-PROFILE_SCHEMA = pa.schema([
-    ("platform", pa.string()), ("account_id", pa.string()), ("is_government", pa.bool_()),
-    ("confidence", pa.float64()), ("evidence", pa.string()), ("kind", pa.string()),
-    ("sector", pa.string()), ("level", pa.string()), ("province", pa.string()),
-    ("region", pa.string()), ("family", pa.string()),
-])
+PROFILE_SCHEMA = pa.schema(
+    [
+        ("platform", pa.string()),
+        ("account_id", pa.string()),
+        ("is_government", pa.bool_()),
+        ("confidence", pa.float64()),
+        ("evidence", pa.string()),
+        ("kind", pa.string()),
+        ("sector", pa.string()),
+        ("level", pa.string()),
+        ("province", pa.string()),
+        ("region", pa.string()),
+        ("family", pa.string()),
+    ]
+)
 assert tuple(PROFILE_SCHEMA.names) == OUTPUT_COLUMNS
 
 
@@ -69,12 +87,16 @@ def classify_accounts(
     elif isinstance(accounts, ir.Table):
         table = accounts
     else:
-        raise AnalysisError(f"classify_accounts needs an Ibis or Arrow table, not "
-                            f"{type(accounts).__name__}")
-    with prepare(table).cache() as base, \
-            find_hits(base, ibis.memtable(rules.lexicon)).cache() as hits:
-        expr = profiles_expr(base, hits, rules, over,
-                             overrides_label(overrides) if overrides else "")
+        raise AnalysisError(
+            f"classify_accounts needs an Ibis or Arrow table, not {type(accounts).__name__}"
+        )
+    with (
+        prepare(table).cache() as base,
+        find_hits(base, ibis.memtable(rules.lexicon)).cache() as hits,
+    ):
+        expr = profiles_expr(
+            base, hits, rules, over, overrides_label(overrides) if overrides else ""
+        )
         result = expr.to_pyarrow()
     return result.cast(PROFILE_SCHEMA)
 
@@ -98,8 +120,9 @@ class ClassifySummary:
 
 
 def summarise(profiles: pa.Table) -> ClassifySummary:
-    rows = profiles.select(["is_government", "kind", "sector", "level", "region", "province",
-                            "evidence"]).to_pylist()
+    rows = profiles.select(
+        ["is_government", "kind", "sector", "level", "region", "province", "evidence"]
+    ).to_pylist()
     gov = [r for r in rows if r["is_government"]]
 
     def count(key: str) -> dict[str, int]:
@@ -107,8 +130,12 @@ def summarise(profiles: pa.Table) -> ClassifySummary:
         return dict(sorted(c.items(), key=lambda kv: (-kv[1], kv[0])))
 
     return ClassifySummary(
-        accounts=len(rows), government=len(gov), by_kind=count("kind"),
-        by_sector=count("sector"), by_level=count("level"), by_region=count("region"),
+        accounts=len(rows),
+        government=len(gov),
+        by_kind=count("kind"),
+        by_sector=count("sector"),
+        by_level=count("level"),
+        by_region=count("region"),
         by_province=count("province"),
         overridden=sum(1 for r in rows if (r["evidence"] or "").startswith("override=")),
     )

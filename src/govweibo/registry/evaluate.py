@@ -77,6 +77,7 @@ def _int_or_none(v: Any) -> int | None:
 
 def user_to_account(user: dict[str, Any], platform: str = "weibo") -> dict[str, Any]:
     """A Sina user object -> a row of the canonical accounts columns (missing -> None)."""
+
     def text(*keys: str) -> str | None:
         for key in keys:
             v = user.get(key)
@@ -95,8 +96,7 @@ def user_to_account(user: dict[str, Any], platform: str = "weibo") -> dict[str, 
         "verified": verified if isinstance(verified, bool) else None,
         "verified_type": _int_or_none(user.get("verified_type")),
         "verified_reason": text("verified_reason"),
-        "province_code": str(user["province"]) if user.get("province") not in (None, "")
-        else None,
+        "province_code": str(user["province"]) if user.get("province") not in (None, "") else None,
         "city_code": str(user["city"]) if user.get("city") not in (None, "") else None,
         "location": text("location"),
         "gender": text("gender"),
@@ -149,16 +149,19 @@ def _f1(p: float, r: float) -> float:
     return 2 * p * r / (p + r) if p + r else 0.0
 
 
-def evaluate(path: str | Path, *, overrides: str | Path | None = None,
-             rules: RuleSet | None = None) -> RegistryEval:
+def evaluate(
+    path: str | Path, *, overrides: str | Path | None = None, rules: RuleSet | None = None
+) -> RegistryEval:
     """Classify the labelled accounts and score them (see the module docstring)."""
     from govweibo.registry import classify_accounts
 
     items = read_labels(path)
     rows = [row for _, row, _, _ in items]
     table = model.conform("accounts", pa.Table.from_pylist(rows))
-    by_id = {r["account_id"]: r for r in
-             classify_accounts(table, overrides=overrides, rules=rules).to_pylist()}
+    by_id = {
+        r["account_id"]: r
+        for r in classify_accounts(table, overrides=overrides, rules=rules).to_pylist()
+    }
     got = [by_id[row["account_id"]] for _, row, _, _ in items]
     tp = fp = fn = tn = 0
     wrong: list[WrongRow] = []
@@ -174,8 +177,9 @@ def evaluate(path: str | Path, *, overrides: str | Path | None = None,
         tn += not truth and not guess
         name = row["screen_name"]
         if truth != guess:
-            wrong.append(WrongRow(line, name, "is_government", truth, guess,
-                                  pred["evidence"], source))
+            wrong.append(
+                WrongRow(line, name, "is_government", truth, guess, pred["evidence"], source)
+            )
             confusion["is_government"][f"{truth} -> {guess}"] += 1
         if not truth:
             continue
@@ -185,25 +189,41 @@ def evaluate(path: str | Path, *, overrides: str | Path | None = None,
             if label.get(f) == pred[f]:
                 correct[f] += 1
             else:
-                wrong.append(WrongRow(line, name, f, label.get(f), pred[f], pred["evidence"],
-                                      source))
+                wrong.append(
+                    WrongRow(line, name, f, label.get(f), pred[f], pred["evidence"], source)
+                )
                 confusion[f][f"{label.get(f)} -> {pred[f]}"] += 1
     precision, recall = _ratio(tp, tp + fp), _ratio(tp, tp + fn)
     per_sector: dict[str, dict[str, float]] = {}
     for s in sorted({x for pair in pairs for x in pair if x is not None}):
         stp = sum(1 for t, g in pairs if t == s and g == s)
-        sp, sr = _ratio(stp, sum(1 for _, g in pairs if g == s)), _ratio(
-            stp, sum(1 for t, _ in pairs if t == s))
-        per_sector[s] = {"precision": sp, "recall": sr, "f1": _f1(sp, sr),
-                         "support": float(sum(1 for t, _ in pairs if t == s))}
+        sp, sr = (
+            _ratio(stp, sum(1 for _, g in pairs if g == s)),
+            _ratio(stp, sum(1 for t, _ in pairs if t == s)),
+        )
+        per_sector[s] = {
+            "precision": sp,
+            "recall": sr,
+            "f1": _f1(sp, sr),
+            "support": float(sum(1 for t, _ in pairs if t == s)),
+        }
     macro = (sum(v["f1"] for v in per_sector.values()) / len(per_sector)) if per_sector else 0.0
     return RegistryEval(
-        path=str(path), accounts=len(items), government=gov_total, tp=tp, fp=fp, fn=fn, tn=tn,
-        precision=precision, recall=recall, f1=_f1(precision, recall),
+        path=str(path),
+        accounts=len(items),
+        government=gov_total,
+        tp=tp,
+        fp=fp,
+        fn=fn,
+        tn=tn,
+        precision=precision,
+        recall=recall,
+        f1=_f1(precision, recall),
         kind_accuracy=_ratio(correct["kind"], gov_total),
         level_accuracy=_ratio(correct["level"], gov_total),
         province_accuracy=_ratio(correct["province"], gov_total),
-        sector_macro_f1=macro, per_sector=per_sector,
+        sector_macro_f1=macro,
+        per_sector=per_sector,
         confusion={k: dict(v.most_common()) for k, v in confusion.items() if v},
         wrong=sorted(wrong, key=lambda w: (w.field, w.line)),
     )

@@ -25,8 +25,12 @@ def find_hits(base: ir.Table, lexicon: ir.Table) -> ir.Table:
     """Every lexicon term found in every text: one row per (account k, field, position)."""
     parts = []
     for code, col in ((REASON, "r"), (NAME, "n"), (DESC, "d")):
-        part = base.select(k=base.k, f=ibis.literal(code, "int8"), txt=base[col],
-                           tl=ibis.least(base[col].length(), MAX_CHARS[code]))
+        part = base.select(
+            k=base.k,
+            f=ibis.literal(code, "int8"),
+            txt=base[col],
+            tl=ibis.least(base[col].length(), MAX_CHARS[code]),
+        )
         parts.append(part.filter(part.tl >= 2))
     texts = ibis.union(*parts)
     windows = texts.mutate(s=ibis.range(0, texts.tl - 1).unnest())
@@ -34,8 +38,22 @@ def find_hits(base: ir.Table, lexicon: ir.Table) -> ir.Table:
     joined = windows.join(lexicon, windows.pre == lexicon.lpre)
     hits = joined.filter(joined.txt.substr(joined.s, joined.ln) == joined.term)
     return hits.select(
-        "k", "f", "s", "ln", "term", "plevel", "pprov", "sector", "sprio", "neg",
-        "organ", "mark", "title", "central", "county", e=hits.s + hits.ln,
+        "k",
+        "f",
+        "s",
+        "ln",
+        "term",
+        "plevel",
+        "pprov",
+        "sector",
+        "sprio",
+        "neg",
+        "organ",
+        "mark",
+        "title",
+        "central",
+        "county",
+        e=hits.s + hits.ln,
     )
 
 
@@ -44,8 +62,13 @@ def drop_contained(hits: ir.Table) -> ir.Table:
     outer = hits.select(k2=hits.k, f2=hits.f, s2=hits.s, e2=hits.e, ln2=hits.ln)
     return hits.anti_join(
         outer,
-        [hits.k == outer.k2, hits.f == outer.f2, outer.s2 <= hits.s, outer.e2 >= hits.e,
-         outer.ln2 > hits.ln],
+        [
+            hits.k == outer.k2,
+            hits.f == outer.f2,
+            outer.s2 <= hits.s,
+            outer.e2 >= hits.e,
+            outer.ln2 > hits.ln,
+        ],
     )
 
 
@@ -75,8 +98,9 @@ def aggregate_signals(m: ir.Table) -> ir.Table:
         title_rn=m.term.argmin(m.f * 1000 + m.s, where=rn & m.title),
         mark_any=m.term.argmin(m.f * 1000 + m.s, where=m.mark),
         mark_d=m.term.argmin(m.s, where=(m.f == DESC) & m.mark),
-        neginst_rn=m.term.argmin(m.f * 1000 + m.s, where=rn & m.neg.notnull()
-                                 & (m.neg != "person")),
+        neginst_rn=m.term.argmin(
+            m.f * 1000 + m.s, where=rn & m.neg.notnull() & (m.neg != "person")
+        ),
         negperson_rn=m.term.argmin(m.f * 1000 + m.s, where=rn & (m.neg == "person")),
         neg_d=m.term.argmin(m.s, where=(m.f == DESC) & m.neg.notnull()),
     )

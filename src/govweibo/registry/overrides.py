@@ -19,15 +19,32 @@ from govweibo.errors import ConfigError
 from govweibo.reference import provinces
 from govweibo.registry.ruleset import KINDS, LEVELS, SECTORS
 
-COLUMNS = ("account_id", "platform", "is_government", "kind", "sector", "level", "province",
-           "family", "note")
+COLUMNS = (
+    "account_id",
+    "platform",
+    "is_government",
+    "kind",
+    "sector",
+    "level",
+    "province",
+    "family",
+    "note",
+)
 _TRUE = {"true", "1", "yes", "y", "t"}
 _FALSE = {"false", "0", "no", "n", "f"}
 
 SCHEMA = pa.schema(
-    [("o_account_id", pa.string()), ("o_platform", pa.string()), ("o_is_gov", pa.bool_()),
-     ("o_kind", pa.string()), ("o_sector", pa.string()), ("o_level", pa.string()),
-     ("o_province", pa.string()), ("o_family", pa.string()), ("o_note", pa.string())]
+    [
+        ("o_account_id", pa.string()),
+        ("o_platform", pa.string()),
+        ("o_is_gov", pa.bool_()),
+        ("o_kind", pa.string()),
+        ("o_sector", pa.string()),
+        ("o_level", pa.string()),
+        ("o_province", pa.string()),
+        ("o_family", pa.string()),
+        ("o_note", pa.string()),
+    ]
 )
 
 
@@ -50,6 +67,7 @@ def load_overrides(path: str | Path) -> pa.Table:
     rows: dict[str, list[object]] = {name: [] for name in SCHEMA.names}
     seen: set[tuple[str, str]] = set()
     for line, row in enumerate(reader, start=2):
+
         def cell(name: str, row: dict[str, str | None] = row) -> str | None:
             v = (row.get(name) or "").strip()
             return v or None
@@ -82,8 +100,17 @@ def load_overrides(path: str | Path) -> pa.Table:
             prov = full.get(prov, prov)
             if prov not in short:
                 raise bad(f"province {prov!r} is not a province short name such as 浙江")
-        values: list[object] = [acct, cell("platform"), gov, cell("kind"), cell("sector"),
-                                cell("level"), prov, cell("family"), cell("note")]
+        values: list[object] = [
+            acct,
+            cell("platform"),
+            gov,
+            cell("kind"),
+            cell("sector"),
+            cell("level"),
+            prov,
+            cell("family"),
+            cell("note"),
+        ]
         for name, value in zip(SCHEMA.names, values, strict=True):
             rows[name].append(value)
     return pa.table(rows, schema=SCHEMA)

@@ -22,9 +22,20 @@ from govweibo.reference import provinces
 from govweibo.reference.divisions import divisions, province_of
 
 SECTORS = (
-    "public_security", "courts_procuratorate", "publicity", "foreign_affairs",
-    "party_organisation", "emergency_rescue", "environment", "transport", "health",
-    "education", "civil_affairs", "government_general", "market_regulation", "taxation",
+    "public_security",
+    "courts_procuratorate",
+    "publicity",
+    "foreign_affairs",
+    "party_organisation",
+    "emergency_rescue",
+    "environment",
+    "transport",
+    "health",
+    "education",
+    "civil_affairs",
+    "government_general",
+    "market_regulation",
+    "taxation",
     "other",
 )
 KINDS = ("agency", "official")
@@ -33,8 +44,12 @@ NONGOV_KINDS = ("media", "education", "enterprise", "ngo", "person", "other_inst
 LEVEL_RANK = {"province": 1, "prefecture": 2, "county": 3}
 
 _LIST_KEYS = {
-    ("agency", "terms"), ("agency", "marks"), ("official", "titles"), ("central", "terms"),
-    ("county", "terms"), ("short_names", "prefecture_stoplist"),
+    ("agency", "terms"),
+    ("agency", "marks"),
+    ("official", "titles"),
+    ("central", "terms"),
+    ("county", "terms"),
+    ("short_names", "prefecture_stoplist"),
 }
 _SCALAR_KEYS = {("agency", "suffix_regex"), ("agency", "mark_strip_regex")}
 _DICT_KEYS = {"province_aliases", "county_short_names"}
@@ -131,9 +146,15 @@ class RuleSet:
                     sector = block.get("sector")
                     if sector is not None and sector not in SECTORS:
                         raise fail(f"family {block['name']}: unknown sector {sector!r}")
-                    self.families.append(FamilyRule(
-                        block["name"], block.get("prefix"), block.get("suffix"), sector,
-                        block.get("parent", "")))
+                    self.families.append(
+                        FamilyRule(
+                            block["name"],
+                            block.get("prefix"),
+                            block.get("suffix"),
+                            sector,
+                            block.get("parent", ""),
+                        )
+                    )
             elif key in _DICT_KEYS:
                 self.dicts.setdefault(key, {}).update(value)
             elif isinstance(value, dict):
@@ -174,7 +195,8 @@ class RuleSet:
                 e = entry(kw)
                 e["sector"], e["sprio"] = rule.name, rule.priority
         for flag, items in (
-            ("organ", self.list("agency", "terms")), ("mark", self.list("agency", "marks")),
+            ("organ", self.list("agency", "terms")),
+            ("mark", self.list("agency", "marks")),
             ("title", self.list("official", "titles")),
             ("central", self.list("central", "terms")),
             ("county", self.list("county", "terms")),
@@ -199,13 +221,23 @@ class RuleSet:
             cols[name] = [a.get(name) for _, a in rows]
         for name in ("organ", "mark", "title", "central", "county"):
             cols[name] = [bool(a.get(name, False)) for _, a in rows]
-        schema = pa.schema([
-            ("term", pa.string()), ("lpre", pa.string()), ("ln", pa.int32()),
-            ("plevel", pa.int8()), ("pprov", pa.string()), ("sector", pa.string()),
-            ("sprio", pa.int32()), ("neg", pa.string()), ("organ", pa.bool_()),
-            ("mark", pa.bool_()), ("title", pa.bool_()), ("central", pa.bool_()),
-            ("county", pa.bool_()),
-        ])
+        schema = pa.schema(
+            [
+                ("term", pa.string()),
+                ("lpre", pa.string()),
+                ("ln", pa.int32()),
+                ("plevel", pa.int8()),
+                ("pprov", pa.string()),
+                ("sector", pa.string()),
+                ("sprio", pa.int32()),
+                ("neg", pa.string()),
+                ("organ", pa.bool_()),
+                ("mark", pa.bool_()),
+                ("title", pa.bool_()),
+                ("central", pa.bool_()),
+                ("county", pa.bool_()),
+            ]
+        )
         return pa.table(cols, schema=schema)
 
     def _places(self) -> dict[str, tuple[int, str | None]]:
@@ -233,8 +265,10 @@ class RuleSet:
                 raise ConfigError(f"province alias {alias!r} -> unknown province {prov!r}")
             add(alias, 1, prov)
         for short, prov in self.dicts.get("county_short_names", {}).items():
-            ok = any(d.level == "county" and province_of(d.adcode) == prov
-                     and short in (d.short, d.name) for d in divisions())
+            ok = any(
+                d.level == "county" and province_of(d.adcode) == prov and short in (d.short, d.name)
+                for d in divisions()
+            )
             if not ok:
                 raise ConfigError(f"county short name {short!r}: no county of {prov} has it")
             add(short, 3, prov)
