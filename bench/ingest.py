@@ -25,10 +25,20 @@ if mode == "floor":
     import duckdb
     con = duckdb.connect(db)
     con.execute("SET enable_progress_bar = false")
-    fmt = "newline_delimited" if path.endswith("l") else "array"
-    src = path if fmt == "newline_delimited" else path + "/*/*.json"
-    con.execute(f"CREATE TABLE t AS SELECT * FROM read_json(?, format='{fmt}', union_by_name=true)", [src])
+    if path.endswith("l"):
+        con.execute("CREATE TABLE t AS SELECT * FROM read_json(?)", [path])
+    else:  # the CED folder: repost arrays, and source posts whose user may be a string
+        con.execute(
+            "CREATE TABLE t AS SELECT * FROM read_json(?, format='array', union_by_name=true)",
+            [path + "/*-repost/*.json"],
+        )
+        con.execute(
+            "CREATE TABLE s AS SELECT * FROM read_json(?, union_by_name=true, ignore_errors=true)",
+            [path + "/original-microblog/*.json"],
+        )
     n = con.execute("SELECT count(*) FROM t").fetchone()[0]
+    if not path.endswith("l"):
+        n += con.execute("SELECT count(*) FROM s").fetchone()[0]
 else:
     from govweibo.ingest import ingest
     from govweibo.store import Store

@@ -75,3 +75,16 @@ def test_settings_shows_sources_and_hides_the_token(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0
     assert "s3cret" not in result.output and "env" in result.output
+
+
+def test_propagation_commands(tmp_path: Path) -> None:
+    run(tmp_path, "ingest", str(FIXTURES / "ced"), "--observed-at", "2015-01-01")
+    out = run(tmp_path, "cascades")
+    assert "Cascades (2 rows)" in out
+    svg = tmp_path / "tree.svg"
+    out = run(tmp_path, "cascades", "--root", "3576042239113712", "--svg", str(svg))
+    assert svg.read_text(encoding="utf-8").startswith("<svg") and "parent_id" in out
+    out = run(tmp_path, "rumour-score", "--hours", "6")
+    assert "rumour_probability" in out
+    result = CliRunner().invoke(main, ["eval-rumour", str(FIXTURES / "ced")])
+    assert result.exit_code == 0 and "accuracy" in result.output

@@ -12,12 +12,14 @@ from typing import Any
 from govweibo.analyses import (
     activity,
     bursts,
+    cascades,
     concerns,
     deletions,
     growth,
     index,
     rankings,
     responsiveness,
+    rumours,
     sensitivity,
 )
 
@@ -82,6 +84,16 @@ ANALYSES: list[Analysis] = [
         "concerns", concerns.concerns, "Keywords (G2 keyness), #topics# and NMF topic clusters"
     ),
     Analysis("sentiment", concerns.slice_sentiment, "Sentiment shares of a slice's public voice"),
+    Analysis(
+        "cascades",
+        cascades.cascades,
+        "Repost cascades: size, depth, breadth, structural virality, timing, shares",
+    ),
+    Analysis(
+        "rumour_scores",
+        rumours.score_posts,
+        "Rumour probability per source post from text, author and early cascade",
+    ),
 ]
 
 

@@ -1,0 +1,356 @@
+"""Rumour scoring of source posts from their text, author and (early) repost cascade.
+
+The shipped model (`models/rumour_ced.npz` + `.json`) is a logistic regression over
+hashed character n-gram TF-IDF blocks and standardised numeric features; it is loaded
+with `allow_pickle=False` and scored with numpy alone. See docs/rumours.md.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from govweibo.analyses.cascades import _build, tree_depths
+from govweibo.analyses.rumour_features import NUMERIC, Events, Spec, design
+from govweibo.errors import AnalysisError, NotFoundError
+
+__all__ = ["RumourModel", "RumourEval", "load_ced", "load_store", "score_posts", "evaluate_ced"]
+
+MODEL_DIR = Path(__file__).resolve().parent / "models"
+MODEL_NAME = "rumour_ced"
+LABEL_DIRS = {"rumor-repost": 1, "non-rumor-repost": 0}
+_CED_USER = {"account_created": "time", "statuses": "messages"}
+_AUTHOR = ("verified", "verified_type", "followers", "friends", "statuses",
+           "account_created", "has_url", "pics")  # fmt: skip
+
+
+@dataclass
+class RumourModel:
+    spec: Spec
+    coef: np.ndarray
+    intercept: float
+    meta: dict[str, Any]
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> RumourModel:
+        """Load `<path>.npz` + `<path>.json` (default: the shipped model). No pickle."""
+        base = Path(path) if path else MODEL_DIR / MODEL_NAME
+        base = base.with_suffix("") if base.suffix in (".npz", ".json") else base
+        npz, meta_path = base.with_suffix(".npz"), base.with_suffix(".json")
+        if not npz.exists() or not meta_path.exists():
+            raise NotFoundError(f"rumour model {base} (.npz + .json) not found")
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        with np.load(npz, allow_pickle=False) as z:
+            arr = {k: z[k].astype(np.float64) for k in z.files}
+        if list(meta["numeric"]) != list(NUMERIC):
+            raise AnalysisError("rumour model was trained with other numeric features")
+        spec = Spec(
+            int(meta["bits"]),
+            arr["idf_src"],
+            arr["idf_rep"],
+            arr["num_mean"],
+            arr["num_std"],
+            float(meta["num_weight"]),
+            float(meta["rep_weight"]),
+            arr.get("num_windows"),
+        )
+        return cls(spec, arr["coef"], float(arr["intercept"][0]), meta)
+
+    def save(self, path: str | Path) -> None:
+        base = Path(path).with_suffix("")
+        base.parent.mkdir(parents=True, exist_ok=True)
+        s = self.spec
+        arrays: dict[str, np.ndarray] = {
+            "idf_src": s.idf_src.astype(np.float32), "idf_rep": s.idf_rep.astype(np.float32),
+            "num_mean": s.num_mean, "num_std": s.num_std, "coef": self.coef.astype(np.float32),
+            "intercept": np.array([self.intercept]),
+        }  # fmt: skip
+        if s.windows is not None:
+            arrays["num_windows"] = s.windows
+        np.savez_compressed(base.with_suffix(".npz"), allow_pickle=False, **arrays)
+        meta = {**self.meta, "bits": s.bits, "num_weight": s.num_weight,
+                "rep_weight": s.rep_weight, "numeric": list(NUMERIC)}  # fmt: skip
+        base.with_suffix(".json").write_text(
+            json.dumps(meta, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+        )
+
+    def predict_proba(self, ev: Events, hours: float | None = None) -> np.ndarray:
+        """Probability that each event's source post is a rumour."""
+        if len(ev) == 0:
+            return np.zeros(0)
+        rows, cols, vals = design(ev, hours, self.spec)
+        z = np.bincount(rows, weights=vals * self.coef[cols], minlength=len(ev)) + self.intercept
+        return 1.0 / (1.0 + np.exp(-z))
+
+
+@dataclass
+class RumourEval:
+    n: int
+    accuracy: float
+    precision: float
+    recall: float
+    f1: float
+    hours: float | None = None
+    tp: int = 0
+    fp: int = 0
+    tn: int = 0
+    fn: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def metrics(y: np.ndarray, pred: np.ndarray, hours: float | None = None) -> RumourEval:
+    tp = int(np.sum((pred == 1) & (y == 1)))
+    fp = int(np.sum((pred == 1) & (y == 0)))
+    tn = int(np.sum((pred == 0) & (y == 0)))
+    fn = int(np.sum((pred == 0) & (y == 1)))
+    n = len(y)
+    prec = tp / (tp + fp) if tp + fp else 0.0
+    rec = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
+    return RumourEval(n, (tp + tn) / n if n else 0.0, prec, rec, f1, hours, tp, fp, tn, fn)
+
+
+# Loading ---------------------------------------------------------------------
+
+
+def _num(v: Any) -> float:
+    if isinstance(v, bool):
+        return float(v)
+    return float(v) if isinstance(v, int | float) else np.nan
+
+
+def load_ced(ced_dir: str | Path, *, only: set[str] | None = None) -> Events:
+    """Events straight from a folder in CED layout (labels from the repost folder names).
+
+    `only` restricts to source posts whose mid is in the set.
+    """
+    from govweibo.ingest.ced import CedError, _source_time
+
+    root = Path(ced_dir)
+    if not (root / "original-microblog").is_dir():
+        raise NotFoundError(f"{root} is not a CED folder (no original-microblog/)")
+    ids: list[str] = []
+    texts: list[str] = []
+    t0: list[float] = []
+    labels: list[int] = []
+    author: dict[str, list[float]] = {k: [] for k in _AUTHOR}
+    r_ev: list[int] = []
+    r_t: list[str] = []
+    r_par: list[Any] = []
+    r_text: list[str] = []
+    for src in sorted((root / "original-microblog").glob("*.json")):
+        parts = src.stem.split("_")
+        mid = parts[1] if len(parts) >= 3 else src.stem
+        lab = next((v for d, v in LABEL_DIRS.items() if (root / d / src.name).exists()), None)
+        if lab is None or (only is not None and mid not in only):
+            continue
+        try:
+            doc = json.loads(src.read_bytes())
+            when = _source_time(doc.get("time"))
+        except (ValueError, CedError):
+            continue
+        e = len(ids)
+        ids.append(mid)
+        texts.append(doc.get("text") if isinstance(doc.get("text"), str) else "")
+        t0.append(when.timestamp())
+        labels.append(lab)
+        user = doc.get("user") if isinstance(doc.get("user"), dict) else {}
+        for k in _AUTHOR:
+            v = user.get(_CED_USER.get(k, k))
+            v = doc.get("has_url") if k == "has_url" else doc.get("pics") if k == "pics" else v
+            author[k].append(_num(v))
+        reps = json.loads((root / next(d for d, v in LABEL_DIRS.items() if v == lab)
+                           / src.name).read_bytes())  # fmt: skip
+        local: dict[str, int] = {}
+        for rec in reps if isinstance(reps, list) else []:
+            if not isinstance(rec, dict) or not isinstance(rec.get("mid"), str):
+                continue
+            if rec["mid"] in local:
+                continue
+            local[rec["mid"]] = len(r_ev)
+            r_ev.append(e)
+            date, text = rec.get("date"), rec.get("text")
+            r_t.append(date if isinstance(date, str) else "")
+            r_par.append(rec.get("parent") or "")
+            r_text.append(text if isinstance(text, str) else "")
+        base = len(r_ev) - len(local)
+        for i in range(base, len(r_ev)):
+            r_par[i] = local.get(r_par[i], -1)
+    parent = np.asarray(r_par, dtype=np.int64)
+    depth, _ = tree_depths(parent)
+    times = _ced_times(r_t, np.asarray(t0)[np.asarray(r_ev, dtype=np.int64)])
+    return _events(ids, texts, t0, author, r_ev, times, depth + 1, r_text,
+                   np.full(len(r_ev), np.nan), labels)  # fmt: skip
+
+
+def _ced_times(dates: list[str], source_t: np.ndarray) -> np.ndarray:
+    """Repost dates (Beijing time) to epoch seconds; odd formats go through the ingest rules."""
+    import pyarrow.compute as pc
+
+    from govweibo.ingest.ced import CedError, repost_time
+
+    ts = pc.strptime(pa.array(dates, pa.string()), format="%Y-%m-%d %H:%M:%S", unit="s",
+                     error_is_null=True)  # fmt: skip
+    out = ts.cast(pa.int64()).fill_null(-1).to_numpy().astype(np.float64) - 8 * 3600.0
+    for i in np.flatnonzero(ts.is_null().to_numpy(zero_copy_only=False)):
+        try:
+            src = datetime.fromtimestamp(float(source_t[i]), UTC)
+            out[i] = repost_time(dates[i], src).timestamp()
+        except (CedError, ValueError, OverflowError):
+            out[i] = np.nan
+    return out
+
+
+def _events(
+    ids: list[str],
+    texts: list[str],
+    t0: Any,
+    author: dict[str, Any],
+    r_ev: Any,
+    r_t: Any,
+    r_depth: Any,
+    r_text: list[str],
+    r_ver: Any,
+    labels: Any,
+) -> Events:
+    r_ev = np.asarray(r_ev, dtype=np.int64)
+    r_t = np.asarray(r_t, dtype=np.float64)
+    order = np.lexsort((np.nan_to_num(r_t, nan=np.inf), r_ev))
+    return Events(
+        ids, texts, np.asarray(t0, dtype=np.float64),
+        {k: np.asarray(v, dtype=np.float64) for k, v in author.items()},
+        r_ev[order], r_t[order], np.asarray(r_depth, dtype=np.int64)[order],
+        [r_text[i] for i in order], np.asarray(r_ver, dtype=np.float64)[order],
+        np.asarray(labels, dtype=np.int8),
+    )  # fmt: skip
+
+
+_SOURCES_SQL = """
+SELECT p.platform, p.post_id, p.author_id, p.created_at, coalesce(p.text, '') AS text,
+  a.verified, a.verified_type, o.followers, o.friends, o.statuses,
+  epoch(a.created_at) AS account_created, p.has_url, p.pic_count AS pics,
+  CASE l.label WHEN 'rumour' THEN 1 WHEN 'non-rumour' THEN 0 END AS label
+FROM posts p
+LEFT JOIN accounts a ON a.platform = p.platform AND a.account_id = p.author_id
+LEFT JOIN (SELECT * FROM account_observations QUALIFY row_number() OVER
+           (PARTITION BY platform, account_id ORDER BY observed_at DESC) = 1) o
+  ON o.platform = p.platform AND o.account_id = p.author_id
+LEFT JOIN post_labels l ON l.platform = p.platform AND l.post_id = p.post_id
+  AND l.label_set = 'ced'
+WHERE p.retweeted_post_id IS NULL AND p.created_at IS NOT NULL
+ORDER BY p.platform, p.post_id
+"""
+
+
+def _key(t: pa.Table, col: str) -> pa.Array:
+    import pyarrow.compute as pc
+
+    return pc.binary_join_element_wise(t.column("platform"), t.column(col), "\x1f")
+
+
+def load_store(store: Any) -> tuple[Events, pa.Table]:
+    """Events for every original post in a store, and their (platform, post_id, ...) rows."""
+    import pyarrow.compute as pc
+
+    src = store.arrow(_SOURCES_SQL)
+    posts = store.arrow(
+        "SELECT platform, post_id, author_id, created_at, retweeted_post_id, parent_post_id, "
+        "repost_chain FROM posts"
+    )
+    acc = store.arrow("SELECT platform, account_id, screen_name FROM accounts "
+                      "WHERE screen_name IS NOT NULL")  # fmt: skip
+    f = _build(posts, acc)
+    rep = np.arange(f.n_roots, len(f.parent))
+    nodes = f.nodes.take(rep).select(["platform", "post_id", "root_id"])
+    nodes = nodes.append_column("i", pa.array(np.arange(len(rep))))
+    store.con.register("_rnodes", nodes)
+    try:
+        extra = store.con.execute(
+            "SELECT coalesce(p.text, '') AS text, a.verified FROM _rnodes n "
+            "LEFT JOIN posts p ON p.platform = n.platform AND p.post_id = n.post_id "
+            "LEFT JOIN accounts a ON a.platform = p.platform AND a.account_id = p.author_id "
+            "ORDER BY n.i"
+        ).to_arrow_table()
+    finally:
+        store.con.unregister("_rnodes")
+    ev_i = pc.index_in(_key(nodes, "root_id"), value_set=_key(src, "post_id"))
+    ev_i = ev_i.fill_null(-1).to_numpy().astype(np.int64)
+    ok = ev_i >= 0
+    t_all = f.nodes.column("created_at").take(rep).cast(pa.int64())
+    r_t = np.where(t_all.is_null().to_numpy(zero_copy_only=False), np.nan,
+                   t_all.fill_null(0).to_numpy().astype(np.float64) / 1e6)  # fmt: skip
+    ver = extra.column("verified")
+    r_ver = np.where(ver.is_null().to_numpy(zero_copy_only=False), np.nan,
+                     ver.fill_null(False).to_numpy(zero_copy_only=False).astype(float))  # fmt: skip
+    texts = extra.column("text").to_pylist()
+    keep = np.flatnonzero(ok)
+    t0 = src.column("created_at").cast(pa.int64()).to_numpy().astype(np.float64) / 1e6
+    author = {k: np.array(src.column(k).to_pylist(), dtype=np.float64) for k in _AUTHOR}
+    labels = np.array(src.column("label").fill_null(-1).to_pylist(), dtype=np.int8)
+    ev = _events(src.column("post_id").to_pylist(), src.column("text").to_pylist(), t0, author,
+                 ev_i[keep], r_t[keep], f.depth[rep][keep], [texts[i] for i in keep],
+                 r_ver[keep], labels)  # fmt: skip
+    return ev, src
+
+
+def score_posts(
+    store: Any, *, hours: float | None = None, model: RumourModel | None = None
+) -> pa.Table:
+    """Rumour probability of every original post in the store, seeing its reposts up to
+    `hours` after it was posted (all of them when None)."""
+    if hours is not None and hours < 0:
+        raise AnalysisError("hours must be >= 0")
+    model = model or RumourModel.load()
+    ev, src = load_store(store)
+    prob = model.predict_proba(ev, hours)
+    seen = np.bincount(ev.rep_event[_mask(ev, hours)], minlength=len(ev))
+    return pa.table({
+        "platform": src.column("platform"),
+        "post_id": src.column("post_id"),
+        "author_id": src.column("author_id"),
+        "created_at": src.column("created_at"),
+        "reposts_seen": seen,
+        "hours": pa.array([hours] * len(ev), pa.float64()),
+        "rumour_probability": prob,
+        "label": src.column("label"),
+    })  # fmt: skip
+
+
+def _mask(ev: Events, hours: float | None) -> np.ndarray:
+    from govweibo.analyses.rumour_features import window_mask
+
+    return window_mask(ev, hours)
+
+
+def evaluate_ced(
+    ced_dir: str | Path,
+    *,
+    hours: float | None = None,
+    events: list[str] | set[str] | None = None,
+    model: RumourModel | None = None,
+    threshold: float = 0.5,
+) -> RumourEval:
+    """Accuracy, precision, recall and F1 (rumour = positive) of the model on a CED folder.
+
+    `events` restricts to those source mids (e.g. the model's held-out list,
+    `RumourModel.load().meta["heldout_mids"]`); evaluating on training events is not honest.
+    """
+    model = model or RumourModel.load()
+    ev = load_ced(ced_dir, only=set(events) if events is not None else None)
+    if len(ev) == 0:
+        raise NotFoundError(f"no labelled CED events found in {ced_dir}")
+    pred = (model.predict_proba(ev, hours) >= threshold).astype(np.int8)
+    return metrics(ev.label, pred, hours)
+
+
+def model_info() -> dict[str, Any]:
+    """The shipped model's metadata (training data, split, scores)."""
+    return RumourModel.load().meta

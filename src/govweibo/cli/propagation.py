@@ -1,0 +1,117 @@
+"""`govweibo cascades`, `govweibo rumour-score`, `govweibo eval-rumour`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from govweibo.cli.common import console, open_store, render_table
+from govweibo.cli.opinion import show
+
+
+@click.command("cascades")
+@click.option("--min-size", default=1, show_default=True, help="Only cascades at least this big.")
+@click.option("--limit", default=20, show_default=True, help="Rows to print (largest first).")
+@click.option("--root", default=None, help="One root post id: print its tree's metrics.")
+@click.option(
+    "--svg",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="With --root: write the tree as an SVG picture.",
+)
+@click.pass_context
+def cascades_cmd(
+    ctx: click.Context, min_size: int, limit: int, root: str | None, svg: Path | None
+) -> None:
+    """Repost cascades: size, depth, breadth, structural virality, timing, who reposted."""
+    from govweibo.analyses.cascades import cascade_tree, cascades, tree_svg
+
+    with open_store(ctx, read_only=True) as store:
+        if root is not None:
+            tree = cascade_tree(store, root)
+            if svg is not None:
+                svg.write_text(tree_svg(tree, title=f"cascade of {root}"), encoding="utf-8")
+                console.print(f"wrote {svg}", markup=False)
+            show(
+                f"Cascade of {root}",
+                tree,
+                limit,
+                [
+                    "post_id",
+                    "parent_post_id",
+                    "via",
+                    "depth",
+                    "subtree_size",
+                    "author_id",
+                    "created_at",
+                ],
+            )
+            return
+        table = cascades(store)
+    table = table.filter(table.column("size").to_numpy() >= min_size)
+    show(
+        "Cascades",
+        table.sort_by([("size", "descending")]),
+        limit,
+        [
+            "root_post_id",
+            "size",
+            "depth",
+            "max_breadth",
+            "structural_virality",
+            "time_to_50pct_s",
+            "time_to_90pct_s",
+            "lifetime_s",
+            "gov_repost_share",
+            "verified_repost_share",
+        ],
+    )
+
+
+@click.command("rumour-score")
+@click.option(
+    "--hours",
+    type=float,
+    default=None,
+    help="Only use the first N hours of each cascade (early detection).",
+)
+@click.option("--limit", default=20, show_default=True, help="Rows to print (most likely first).")
+@click.pass_context
+def rumour_score_cmd(ctx: click.Context, hours: float | None, limit: int) -> None:
+    """Score source posts in the store with the shipped rumour model."""
+    from govweibo.analyses.rumours import score_posts
+
+    with open_store(ctx, read_only=True) as store:
+        table = score_posts(store, hours=hours)
+    show("Rumour scores", table.sort_by([("rumour_probability", "descending")]), limit)
+
+
+@click.command("eval-rumour")
+@click.argument("ced_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--hours", type=float, default=None, help="Only the first N hours of reposts.")
+@click.option(
+    "--heldout",
+    is_flag=True,
+    help="Only the events the shipped model never saw in training (honest figures).",
+)
+def eval_rumour_cmd(ced_dir: Path, hours: float | None, heldout: bool) -> None:
+    """Accuracy, precision, recall and F1 of the shipped model on a CED-layout folder."""
+    from govweibo.analyses.rumours import RumourModel, evaluate_ced
+
+    events = set(RumourModel.load().meta["heldout_mids"]) if heldout else None
+    r = evaluate_ced(ced_dir, hours=hours, events=events)
+    render_table(
+        f"Rumour model on {r.n} events" + (" (held-out)" if heldout else ""),
+        ["measure", "value"],
+        [
+            ("accuracy", f"{r.accuracy:.3f}"),
+            ("precision", f"{r.precision:.3f}"),
+            ("recall", f"{r.recall:.3f}"),
+            ("F1", f"{r.f1:.3f}"),
+            ("hours", "all" if hours is None else f"{hours:g}"),
+        ],
+    )
+
+
+COMMANDS = [cascades_cmd, rumour_score_cmd, eval_rumour_cmd]
