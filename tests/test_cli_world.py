@@ -92,3 +92,24 @@ def test_serve_refuses_public_bind_without_token(world_db: tuple[Path, Path]) ->
     assert (
         r.exit_code == 1 and r.output.strip().startswith("error:") and "token" in r.output.lower()
     )
+
+
+def test_events_and_response(world_db: tuple[Path, Path]) -> None:
+    db, base = world_db
+    events = json.loads((base / "demo" / "world" / "manifest.json").read_text(encoding="utf-8"))
+    em = events["events"]["emergency"]
+    assert "Events" in run(db, "events", "--unit", "day")
+    out = run(
+        db,
+        "response",
+        ",".join(em["keywords"]),
+        "--start",
+        em["start"],
+        "--hours",
+        "24",
+        "--province",
+        em["province"],
+    )
+    assert em["responders"][0]["screen_name"] in out and "Silent accounts" in out
+    out = run(db, "response", "x", "--start", "not a date", code=1)
+    assert "error: --start" in out

@@ -15,6 +15,7 @@ from govweibo.analyses import (
     cascades,
     concerns,
     deletions,
+    events,
     growth,
     index,
     rankings,
@@ -93,6 +94,12 @@ ANALYSES: list[Analysis] = [
         "rumour_scores",
         rumours.score_posts,
         "Rumour probability per source post from text, author and early cascade",
+    ),
+    Analysis("events", events.detect_events, "Candidate events: the largest keyword bursts"),
+    Analysis(
+        "official_response",
+        events.official_response,
+        "Who spoke on an event, how fast, how far the clarification went, who stayed silent",
     ),
 ]
 

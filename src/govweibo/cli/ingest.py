@@ -14,14 +14,14 @@ from govweibo.errors import ConfigError
 from govweibo.ingest import READERS, IngestSummary, ReadOptions, ingest
 
 
-def _parse_when(value: str | None) -> datetime | None:
+def _parse_when(value: str | None, flag: str = "--observed-at") -> datetime | None:
     if value is None:
         return None
     try:
         when = datetime.fromisoformat(value)
     except ValueError:
         raise ConfigError(
-            f"--observed-at {value!r}: expected an ISO date such as 2011-12-31T23:59:59+08:00"
+            f"{flag} {value!r}: expected an ISO date such as 2011-12-31T23:59:59+08:00"
         ) from None
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 

@@ -115,3 +115,91 @@ def eval_rumour_cmd(ced_dir: Path, hours: float | None, heldout: bool) -> None:
 
 
 COMMANDS = [cascades_cmd, rumour_score_cmd, eval_rumour_cmd]
+
+
+@click.command("events")
+@click.option("--period", default=None, help="2011, 2011Q3, 2011-07 or FROM..TO.")
+@click.option("--unit", type=click.Choice(["hour", "day"]), default="hour", show_default=True)
+@click.option("--min-count", default=5, show_default=True, help="Smallest window count.")
+@click.option("--top", default=20, show_default=True, help="Events to list (largest first).")
+@click.pass_context
+def events_cmd(ctx: click.Context, period: str | None, unit: str, min_count: int, top: int) -> None:
+    """Candidate events: the largest keyword bursts (use a term with `govweibo response`)."""
+    from govweibo.analyses.events import detect_events
+
+    with open_store(ctx, read_only=True) as store:
+        table = detect_events(store, period=period, unit=unit, min_count=min_count, top=top)
+    show(
+        "Events",
+        table,
+        top,
+        ["term", "start", "peak", "end", "size", "peak_count", "baseline_mean"],
+    )
+
+
+@click.command("response")
+@click.argument("keywords")
+@click.option("--start", required=True, help="Event start, ISO 8601 (e.g. 2011-07-18T06:00+08:00).")
+@click.option("--hours", default=72.0, show_default=True, help="Window after the start.")
+@click.option("--province", default=None, help="List this province's silent accounts.")
+@click.option("--sector", default=None, help="List this sector's silent accounts.")
+@click.option("--rumour-root", default=None, help="Compare the clarification with this cascade.")
+@click.option("--limit", default=20, show_default=True, help="Rows to print per table.")
+@click.pass_context
+def response_cmd(
+    ctx: click.Context,
+    keywords: str,
+    start: str,
+    hours: float,
+    province: str | None,
+    sector: str | None,
+    rumour_root: str | None,
+    limit: int,
+) -> None:
+    """Which official accounts spoke on an event (KEYWORDS, comma-separated), how fast, how far."""
+    from govweibo.analyses.events import official_response
+    from govweibo.cli.ingest import _parse_when
+
+    when = _parse_when(start, "--start")
+    words = tuple(k for k in keywords.split(",") if k.strip())
+    with open_store(ctx, read_only=True) as store:
+        r = official_response(
+            store,
+            keywords=words,
+            start=when,
+            hours=hours,
+            province=province,
+            sector=sector,
+            rumour_root=rumour_root,
+        )
+    render_table(
+        f"Event {'/'.join(r.keywords)} from {r.start:%Y-%m-%d %H:%M} UTC for {hours:g} h",
+        ["measure", "value"],
+        [
+            ("posts on the event", r.event_posts),
+            ("first post", r.first_post_at),
+            ("official posts", r.official_posts),
+            ("first official post", r.first_official_at),
+            (
+                "hours from first post to first official post",
+                None if r.delay_hours is None else f"{r.delay_hours:.2f}",
+            ),
+        ],
+    )
+    show(
+        "Official accounts that spoke",
+        r.responders,
+        limit,
+        ["screen_name", "sector", "province", "first_post_at", "delay_hours", "posts", "reposts"],
+    )
+    if province or sector:
+        show("Silent accounts", r.silent, limit)
+    if r.rumour:
+        render_table(
+            "Rumour and clarification",
+            ["measure", "value"],
+            [(k, f"{v:.2f}" if isinstance(v, float) else v) for k, v in r.rumour.items()],
+        )
+
+
+COMMANDS += [events_cmd, response_cmd]
