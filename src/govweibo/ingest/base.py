@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from govweibo.errors import IngestError
 from govweibo.ingest.lines import HashingReader
 from govweibo.model import Batch
 
@@ -51,6 +52,24 @@ class Source:
     def open(self) -> HashingReader:
         self.reader = HashingReader(self.path)
         return self.reader
+
+    def read_text(self) -> tuple[str, int]:
+        """The whole file as text (UTF-8, else GB18030, noted) and its size in bytes; for
+        small tabular exports. Streaming formats read chunks instead."""
+        reader = self.open()
+        raw = b"".join(iter(lambda: reader.read(1 << 20), b""))
+        try:
+            return raw.decode("utf-8-sig"), len(raw)
+        except UnicodeDecodeError:
+            pass
+        try:
+            text = raw.decode("gb18030")
+        except UnicodeDecodeError as exc:
+            raise IngestError(
+                f"{self.path}: neither UTF-8 nor GB18030 (bad byte at offset {exc.start})"
+            ) from None
+        self.notes["encoding"] = "gb18030"
+        return text, len(raw)
 
     def checksum(self) -> str | None:
         if "checksum" in self.notes:

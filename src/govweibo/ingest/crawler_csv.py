@@ -89,13 +89,7 @@ class CrawlerCsvReader:
         return [path]
 
     def read(self, source: Source, opts: ReadOptions) -> Iterator[Batch]:
-        reader = source.open()
-        raw = b"".join(iter(lambda: reader.read(1 << 20), b""))
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = raw.decode("gb18030")
-            source.notes["encoding"] = "gb18030"
+        text, size = source.read_text()
         rows = csv.reader(io.StringIO(text, newline=""))
         header = next(rows, None)
         if header is None:
@@ -109,9 +103,9 @@ class CrawlerCsvReader:
                 f"{source.path}: times like '5月31日 23:54' carry no year; pass --year YEAR"
             )
         if set(cols) >= POST_COLUMNS:
-            yield self._posts(source, cols, rows, opts, len(raw))
+            yield self._posts(source, cols, rows, opts, size)
         elif set(cols) >= COMMENT_COLUMNS:
-            yield self._comments(source, cols, rows, opts, len(raw))
+            yield self._comments(source, cols, rows, opts, size)
         else:
             raise IngestError(f"{source.path}: header is neither a post list nor a comment list")
 

@@ -120,14 +120,8 @@ class _TabularReader:
         if opts.mapping is None:
             raise ConfigError(f"{source.path}: format '{self.name}' needs --mapping FILE.toml")
         mapping = Mapping(opts.mapping)
-        reader = source.open()
-        raw = b"".join(iter(lambda: reader.read(1 << 20), b""))
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = raw.decode("gb18030")
-            source.notes["encoding"] = "gb18030"
-        batch, rows = Batch(bytes_read=len(raw)), []
+        text, size = source.read_text()
+        batch, rows = Batch(bytes_read=size), []
         for line, rec, rawline in self.rows(text):
             if rec is None and not rawline.strip():
                 batch.empty += 1
