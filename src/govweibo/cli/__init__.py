@@ -39,9 +39,19 @@ def main(ctx: click.Context, db: str | None, config: str | None) -> None:
 
 def commands() -> None:
     # Explicit registration: one module per command group.
-    from govweibo.cli import demo, index, ingest, opinion, propagation, registry, serve, store
+    from govweibo.cli import (
+        collect,
+        demo,
+        index,
+        ingest,
+        opinion,
+        propagation,
+        registry,
+        serve,
+        store,
+    )
 
-    for module in (ingest, store, registry, index, opinion, propagation, serve, demo):
+    for module in (ingest, store, registry, index, opinion, propagation, collect, serve, demo):
         for cmd in module.COMMANDS:
             main.add_command(cmd)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -108,7 +109,7 @@ def collect_cmd(
     """Fetch what is new for every watched account and store it (through ingest)."""
     token = collect_mod.load_token(platform, token_file)
     spool = collect_dir or Path(settings(ctx).db).resolve().parent / "collect"
-    kwargs = dict(
+    kwargs: dict[str, Any] = dict(
         platform=platform,
         base_url=base_url,
         token=token,
@@ -121,7 +122,7 @@ def collect_cmd(
     )
     with open_store(ctx) as store:
         if every is None:
-            _render(1, collect_mod.collect_once(store, **kwargs))  # type: ignore[arg-type]
+            _render(1, collect_mod.collect_once(store, **kwargs))
             return
         collect_mod.collect_every(
             store,

@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import pyarrow as pa
+
 from govweibo import model
 from govweibo.ingest.base import ReadOptions, Source
 from govweibo.model import Account, AccountObservation, Batch, Interaction, Post, Reject
@@ -113,9 +115,24 @@ class MastodonReader:
                 nested.extend(inner)
         for table, rows in model.group_records(records).items():
             batch.primary[table] = model.records_to_table(table, rows)
+        if opts.timeline:
+            batch.secondary["timeline_sightings"] = sightings(records, source.observed_at)
         for table, rows in model.group_records(nested).items():
             batch.secondary[table] = model.records_to_table(table, rows)
         yield batch
+
+
+def sightings(records: list[Any], when: datetime) -> pa.Table:
+    """Timeline sightings of the primary posts (a complete timeline observation)."""
+    posts = [r for r in records if isinstance(r, Post) and r.author_id]
+    return pa.table(
+        {
+            "platform": pa.array([p.platform for p in posts], pa.string()),
+            "account_id": pa.array([p.author_id for p in posts], pa.string()),
+            "post_id": pa.array([p.post_id for p in posts], pa.string()),
+            "observed_at": pa.array([when] * len(posts), model.TS),
+        }
+    )
 
 
 class FieldError(ValueError):
@@ -217,6 +234,8 @@ def _map(status: Any, platform: str, when: datetime) -> tuple[list[Any], list[An
     """One status -> (primary rows, nested rows)."""
     if not isinstance(status, dict):
         raise FieldError("id", "not a status object")
+    if "acct" in status and "account" not in status:  # an account (accounts/lookup)
+        return _account(status, platform, when, "account"), []
     post = _post(status, platform, when, "")
     nested = _account(status.get("account"), platform, when, "account")
     reblog = status.get("reblog")

@@ -1,0 +1,217 @@
+"""What every collector shares: tokens, one HTTP page fetch, rate limits and back-off.
+
+The token travels in the Authorization header, never in a URL, so URLs can be logged.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from govweibo.errors import ConfigError, GovweiboError
+
+TOKEN_ENV = {"weibo": "GOVWEIBO_WEIBO_TOKEN", "mastodon": "GOVWEIBO_MASTODON_TOKEN"}
+# Sina error codes: expired / invalid / revoked token, and rate limits.
+SINA_TOKEN_ERRORS = {21314, 21315, 21316, 21317, 21327, 21332}
+SINA_RATE_ERRORS = {10022, 10023, 10024}
+MAX_WAIT_S = 3600.0
+
+Sleep = Callable[[float], None]
+Clock = Callable[[], datetime]
+
+
+class CollectError(GovweiboError):
+    """A collector cannot go on (bad token, endpoint failing after retries)."""
+
+
+class TokenError(CollectError):
+    """The access token was refused (expired, invalid, revoked): the run stops."""
+
+
+def load_token(platform: str, token_file: Path | None = None) -> str:
+    """The OAuth2 access token from a file, or else from GOVWEIBO_<PLATFORM>_TOKEN."""
+    if token_file is not None:
+        try:
+            token = token_file.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(f"cannot read token file {token_file}: {exc.strerror}") from None
+    else:
+        token = os.environ.get(TOKEN_ENV.get(platform, ""), "").strip()
+    if not token:
+        env = TOKEN_ENV.get(platform, "?")
+        raise ConfigError(f"no {platform} access token: set {env} or pass --token-file")
+    return token
+
+
+@dataclass
+class RateLimit:
+    remaining: int | None = None
+    reset_at: datetime | None = None
+
+
+@dataclass
+class Page:
+    """One fetched page: the parsed body (None if malformed), its raw text, status."""
+
+    url: str
+    status: int
+    body: Any
+    raw: str
+    fetched_at: datetime
+    rate: RateLimit = field(default_factory=RateLimit)
+    elapsed_ms: int = 0
+
+
+def parse_reset(value: str | None, now: datetime) -> datetime | None:
+    """X-RateLimit-Reset as seconds-from-now, epoch seconds, or an ISO time (Mastodon)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        number = float(value)
+    except ValueError:
+        try:
+            when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return when if when.tzinfo else when.replace(tzinfo=UTC)
+    if number > 1e9:
+        return datetime.fromtimestamp(number, UTC)
+    return datetime.fromtimestamp(now.timestamp() + number, UTC)
+
+
+def _rate(headers: Any, now: datetime) -> RateLimit:
+    remaining = headers.get("X-RateLimit-Remaining") if headers else None
+    try:
+        left = int(remaining) if remaining is not None else None
+    except ValueError:
+        left = None
+    return RateLimit(left, parse_reset(headers.get("X-RateLimit-Reset") if headers else None, now))
+
+
+class HttpClient:
+    """GET pages with a timeout, honouring rate limits; bounded retries with jitter."""
+
+    def __init__(
+        self,
+        *,
+        platform: str,
+        base_url: str,
+        token: str,
+        sleep: Sleep = time.sleep,
+        now: Clock | None = None,
+        timeout: float = 30.0,
+        max_retries: int = 4,
+        backoff_s: float = 2.0,
+        log: Callable[[Page | None, str, str, int, str], None] | None = None,
+    ) -> None:
+        self.platform = platform
+        self.base_url = base_url if base_url.endswith("/") else base_url + "/"
+        self._auth = f"OAuth2 {token}" if platform == "weibo" else f"Bearer {token}"
+        self.sleep = sleep
+        self.now = now or (lambda: datetime.now(UTC))
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.backoff_s = backoff_s
+        self.log = log
+        self.rate = RateLimit()
+        self.requests = 0
+
+    def url(self, endpoint: str, params: dict[str, Any]) -> str:
+        query = urllib.parse.urlencode({k: v for k, v in params.items() if v is not None})
+        return urllib.parse.urljoin(self.base_url, endpoint) + (f"?{query}" if query else "")
+
+    def _wait_for_rate(self) -> None:
+        if self.rate.remaining is not None and self.rate.remaining <= 0 and self.rate.reset_at:
+            wait = (self.rate.reset_at - self.now()).total_seconds()
+            if wait > 0:
+                self.sleep(min(wait, MAX_WAIT_S))
+            self.rate = RateLimit()
+
+    def _backoff(self, attempt: int, reset_at: datetime | None) -> float:
+        if reset_at is not None:
+            wait = (reset_at - self.now()).total_seconds()
+            if wait > 0:
+                return min(wait, MAX_WAIT_S) + random.uniform(0, 1)
+        return min(self.backoff_s * 2**attempt, MAX_WAIT_S) * random.uniform(0.5, 1.5)
+
+    def get(self, endpoint: str, params: dict[str, Any]) -> Page:
+        """One page; 429/5xx are retried, a bad token raises CollectError."""
+        url = self.url(endpoint, params)
+        for attempt in range(self.max_retries + 1):
+            self._wait_for_rate()
+            page = self._request(url)
+            self.rate = page.rate
+            problem = self._problem(page)
+            self._log(page, endpoint, url, problem)
+            if problem is None:
+                return page
+            if problem == "token":
+                raise TokenError(
+                    f"{self.platform} {endpoint}: the access token was refused "
+                    f"(HTTP {page.status}{_sina_code(page.body)}); renew it and set "
+                    f"{TOKEN_ENV.get(self.platform, 'the token')}"
+                )
+            if problem != "retry" or attempt == self.max_retries:
+                raise CollectError(
+                    f"{self.platform} {endpoint}: HTTP {page.status}{_sina_code(page.body)} "
+                    f"after {attempt + 1} attempt(s)"
+                )
+            self.sleep(self._backoff(attempt, page.rate.reset_at if page.status == 429 else None))
+            self.rate = RateLimit()  # the back-off above already waited for the reset
+        raise AssertionError("unreachable")
+
+    def _request(self, url: str) -> Page:
+        req = urllib.request.Request(
+            url, headers={"Authorization": self._auth, "Accept": "application/json"}
+        )
+        started = time.monotonic()
+        fetched_at = self.now()
+        self.requests += 1
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout) as resp:  # noqa: S310
+                status, headers, data = resp.status, resp.headers, resp.read()
+        except urllib.error.HTTPError as exc:
+            status, headers, data = exc.code, exc.headers, exc.read()
+        except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+            reason = getattr(exc, "reason", exc)
+            status, headers, data = 0, None, f"network error: {reason}".encode()
+        raw = data.decode("utf-8", errors="replace")
+        try:
+            body = json.loads(raw)
+        except json.JSONDecodeError:
+            body = None
+        elapsed = int((time.monotonic() - started) * 1000)
+        return Page(url, status, body, raw, fetched_at, _rate(headers, fetched_at), elapsed)
+
+    def _problem(self, page: Page) -> str | None:
+        code = page.body.get("error_code") if isinstance(page.body, dict) else None
+        if page.status in (401, 403) or code in SINA_TOKEN_ERRORS:
+            return "token"
+        if page.status == 429 or code in SINA_RATE_ERRORS:
+            return "retry"
+        if page.status == 0 or page.status >= 500:
+            return "retry"
+        if page.status >= 400:
+            return "client"
+        return None
+
+    def _log(self, page: Page, endpoint: str, url: str, problem: str | None) -> None:
+        if self.log is not None:
+            self.log(page, endpoint, url, page.elapsed_ms, problem or "ok")
+
+
+def _sina_code(body: Any) -> str:
+    if isinstance(body, dict) and body.get("error_code"):
+        return f", error {body['error_code']}: {body.get('error', '')}"
+    return ""
