@@ -76,3 +76,45 @@ def test_bad_requests(world: tuple[Store, dict], tmp_path: Path) -> None:
         official_response(
             empty, keywords=["x"], start=datetime.fromisoformat("2011-01-01T00:00+08:00")
         )
+
+
+def test_similar_official_post_without_the_keyword_counts(tmp_path: Path) -> None:
+    from datetime import UTC
+
+    import pyarrow as pa
+
+    from govweibo import model
+
+    t0 = datetime(2011, 7, 18, 0, 0, tzinfo=UTC)
+    posts = [
+        model.Post(
+            "weibo", "1", author_id="u1", created_at=t0, text="暴雨导致城区多处道路积水严重"
+        ),
+        model.Post(
+            "weibo", "2", author_id="u2", created_at=t0, text="暴雨！城区多处道路积水，出行困难"
+        ),
+        model.Post(
+            "weibo", "3", author_id="g1", created_at=t0, text="城区多处道路出现严重积水，请绕行"
+        ),
+        model.Post("weibo", "4", author_id="g2", created_at=t0, text="今天召开党建工作会议"),
+    ]
+    with Store(tmp_path / "s.duckdb") as store:
+        run = store.begin_run("x", "test", {}, 0)
+        store.write(run, model.Batch(primary={"posts": model.records_to_table("posts", posts)}))
+        store.write_result(
+            "account_profiles",
+            pa.table(
+                {
+                    "platform": ["weibo", "weibo"],
+                    "account_id": ["g1", "g2"],
+                    "is_government": [True, True],
+                    "sector": ["public_security", "party_organisation"],
+                    "province": ["湖北", "湖北"],
+                    "level": ["prefecture", "prefecture"],
+                }
+            ),
+        )
+        with_sim = official_response(store, keywords=["暴雨"], start=t0, hours=24)
+        without = official_response(store, keywords=["暴雨"], start=t0, hours=24, similarity=None)
+    assert with_sim.responders["author_id"].to_pylist() == ["g1"]
+    assert without.responders.num_rows == 0

@@ -47,6 +47,48 @@ def ingest_manifest(
     return total
 
 
+def _events(store: Store, events: dict[str, Any], result: DemoResult) -> None:
+    """The world's emergency and rumour, seen through the official-response analysis."""
+    from govweibo.analyses.events import official_response
+
+    em, ru = events["emergency"], events["rumour"]
+    r = official_response(
+        store,
+        keywords=em["keywords"],
+        start=datetime.fromisoformat(em["start"]),
+        hours=24,
+        province=em["province"],
+    )
+    result.tables[f"Official response to the {em['city']} rainstorm ({r.event_posts} posts)"] = (
+        ["account", "first post (UTC)", "hours after the start", "posts"],
+        [
+            (
+                x["screen_name"],
+                f"{x['first_post_at']:%Y-%m-%d %H:%M}",
+                f"{x['delay_hours']:.1f}",
+                x["posts"],
+            )
+            for x in r.responders.slice(0, 8).to_pylist()
+        ],
+    )
+    city = [x for x in r.silent["screen_name"].to_pylist() if x and em["city"] in x]
+    result.notes.append(f"silent {em['city']} accounts: {', '.join(city[:12])}")
+    rr = official_response(
+        store,
+        keywords=ru["keywords"],
+        start=datetime.fromisoformat(ru["posted_at"]),
+        hours=72,
+        rumour_root=str(ru["root_id"]),
+    ).rumour
+    if rr.get("clarification_post_id"):
+        result.notes.append(
+            f"rumour {rr['root_post_id']}: {rr['rumour_reposts']} reposts; clarified after "
+            f"{rr['hours_to_clarification']:.1f} h (post {rr['clarification_post_id']}, "
+            f"{rr['clarification_reposts']} reposts); rumour reposts per hour "
+            f"{rr['rumour_per_hour_before']:.1f} before, {rr['rumour_per_hour_after']:.1f} after"
+        )
+
+
 def run(
     store: Store,
     out_dir: Path,
@@ -100,6 +142,7 @@ def run(
             for r in top
         ],
     )
+    _events(store, synth.events, result)
     result.notes.append(f"{reg.government:,} of {reg.accounts:,} accounts classified as government")
     result.notes.append(f"report: {report_path}")
     return result

@@ -8,7 +8,9 @@ the clarification is compared with the rumour's cascade, before and after it app
 
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,6 +23,9 @@ from govweibo.analyses.index import tables_of
 from govweibo.errors import AnalysisError
 
 CLARIFY_WORDS = ("辟谣", "不实", "谣言", "澄清", "假消息")
+SIMILARITY = 0.3
+# Enough event posts to describe what it is about; more only costs time.
+CENTROID_POSTS = 2000
 
 
 @dataclass
@@ -58,8 +63,13 @@ def official_response(
     sector: str | None = None,
     rumour_root: str | None = None,
     platform: str | None = None,
+    similarity: float | None = SIMILARITY,
 ) -> EventResponse:
-    """The official response to an event (keywords from `start` for `hours`)."""
+    """The official response to an event (keywords from `start` for `hours`).
+
+    An official post counts when it names a keyword, or, without one, when its text is
+    similar to the event's posts (cosine of character-bigram counts against the event's
+    centroid >= `similarity`; None turns this off)."""
     table, has = tables_of(source)
     if not has("account_profiles"):
         raise AnalysisError("the event response needs account_profiles: run 'govweibo classify'")
@@ -68,12 +78,15 @@ def official_response(
     posts = table("posts")
     if platform:
         posts = posts.filter(posts.platform == platform)
-    window = posts.filter(
-        (posts.created_at >= start) & (posts.created_at < end) & posts.text.re_search(_pattern(kw))
-    )
+    in_time = posts.filter((posts.created_at >= start) & (posts.created_at < end))
+    named = in_time.text.re_search(_pattern(kw))
     prof = table("account_profiles")
     gov = prof.filter(prof.is_government)
     acc = table("accounts").select("platform", "account_id", "screen_name")
+    similar = _similar_posts(in_time, named, gov, similarity) if similarity is not None else []
+    window = (
+        in_time.filter(named | in_time.post_id.isin(similar)) if similar else in_time.filter(named)
+    )
     matched = window.left_join(
         gov.select("platform", "account_id", "sector", "province"),
         [window.platform == gov.platform, window.author_id == gov.account_id],
@@ -114,6 +127,33 @@ def official_response(
     if rumour_root is not None:
         result.rumour = _rumour(posts, official, rumour_root)
     return result
+
+
+def _bigrams(text: str) -> Counter[str]:
+    t = re.sub(r"\s+|https?://\S+|@[^\s:：]+", "", text or "")
+    return Counter(t[i : i + 2] for i in range(len(t) - 1))
+
+
+def _cosine(a: Counter[str], b: Counter[str], b_norm: float) -> float:
+    if not a or not b_norm:
+        return 0.0
+    dot = sum(v * b.get(k, 0) for k, v in a.items())
+    return dot / (math.sqrt(sum(v * v for v in a.values())) * b_norm)
+
+
+def _similar_posts(in_time: Any, named: Any, gov: Any, threshold: float) -> list[str]:
+    """Government posts in the window without a keyword whose text resembles the event's."""
+    event = in_time.filter(named).order_by(ibis.desc(in_time.reposts.fill_null(0)))
+    texts = event.select("text").limit(CENTROID_POSTS).to_pyarrow()["text"].to_pylist()
+    centroid: Counter[str] = Counter()
+    for t in texts:
+        centroid.update(_bigrams(t))
+    norm = math.sqrt(sum(v * v for v in centroid.values()))
+    cand = in_time.filter(~named).semi_join(
+        gov, [in_time.platform == gov.platform, in_time.author_id == gov.account_id]
+    )
+    rows = cand.select("post_id", "text").to_pyarrow().to_pylist()
+    return [r["post_id"] for r in rows if _cosine(_bigrams(r["text"]), centroid, norm) >= threshold]
 
 
 def _silent(
