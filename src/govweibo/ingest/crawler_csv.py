@@ -11,9 +11,10 @@ import csv
 import hashlib
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 from govweibo import model
 from govweibo.errors import IngestError
@@ -103,140 +104,135 @@ class CrawlerCsvReader:
                 f"{source.path}: times like '5月31日 23:54' carry no year; pass --year YEAR"
             )
         if set(cols) >= POST_COLUMNS:
-            yield self._posts(source, cols, rows, opts, size)
+            yield _read_rows(
+                cols,
+                rows,
+                size,
+                "posts",
+                _post_row_empty,
+                lambda rec, row: _post(rec, row, cols, opts, source),
+            )
         elif set(cols) >= COMMENT_COLUMNS:
-            yield self._comments(source, cols, rows, opts, size)
+            yield _read_rows(
+                cols,
+                rows,
+                size,
+                "interactions",
+                _comment_row_empty,
+                lambda rec, row: _comment(rec, opts),
+            )
         else:
             raise IngestError(f"{source.path}: header is neither a post list nor a comment list")
 
-    def _posts(
-        self,
-        source: Source,
-        cols: list[str],
-        rows: Iterator[list[str]],
-        opts: ReadOptions,
-        size: int,
-    ) -> Batch:
-        batch = Batch(bytes_read=size)
-        posts: list[Post] = []
-        authors: dict[str, Account] = {}
-        for line, row in enumerate(rows, start=2):
-            if not any(cell.strip() for cell in row):
-                batch.empty += 1
-                continue
-            batch.records_read += 1
-            rec = dict(zip(cols, row, strict=False))
-            try:
-                if len(row) != len(cols):
-                    raise CrawlerError("row", f"{len(row)} cells for {len(cols)} columns")
-                m = _URL.search(rec.get("weibo_url", ""))
-                if not m:
-                    raise CrawlerError(
-                        "weibo_url", f"no account and post id in {rec.get('weibo_url', '')[:60]!r}"
-                    )
-                uid, mid = m.groups()
-                when_text = rec.get("Time") or rec.get("WB_from") or rec.get("S_txt2") or ""
-                created = parse_time(when_text, opts.year, "Time" if rec.get("Time") else "WB_from")
-                counts = [parse_count(rec.get(k, ""), k) for k in ("forward", "comment", "like")]
-            except CrawlerError as exc:
-                batch.rejects.append(
-                    Reject(
-                        line=line,
-                        item=0,
-                        field=exc.field,
-                        reason=str(exc),
-                        raw=",".join(row)[:2000],
-                    )
-                )
-                continue
-            body = rec.get("WB_text", "")
-            src = _SOURCE.search(rec.get("WB_from", "") or rec.get("S_txt2", ""))
-            posts.append(
-                Post(
-                    platform="weibo",
-                    post_id=mid_to_id(mid),
-                    mid=mid,
-                    author_id=uid,
-                    created_at=created,
-                    text=body,
-                    source=src.group(1).strip() if src else None,
-                    reposts=counts[0],
-                    comments=counts[1],
-                    likes=counts[2],
-                    counts_observed_at=source.observed_at,
-                    repost_chain=re.findall(r"//@([^:：\s/]{1,40})[:：]", body),
-                    is_truncated=body.rstrip().endswith(TRUNCATION_MARKS),
-                    pic_count=1 if rec.get("缩略图", "").strip() else 0,
-                    has_video=bool(rec.get("WB_video", "").strip()),
-                    has_url="http" in body,
-                )
-            )
-            authors.setdefault(uid, Account(platform="weibo", account_id=uid))
-        if posts:
-            batch.primary["posts"] = model.records_to_table("posts", posts)
-            batch.secondary["accounts"] = model.records_to_table("accounts", list(authors.values()))
-        return batch
 
-    def _comments(
-        self,
-        source: Source,
-        cols: list[str],
-        rows: Iterator[list[str]],
-        opts: ReadOptions,
-        size: int,
-    ) -> Batch:
-        batch = Batch(bytes_read=size)
-        out: list[Interaction] = []
-        actors: dict[str, Account] = {}
-        for line, row in enumerate(rows, start=2):
-            rec = dict(zip(cols, row, strict=False))
-            # A row with only the post's time and no commenter or text is an empty slot.
-            if not any(rec.get(k, "").strip() for k in ("user_name", "user_url", "weibo_content")):
-                batch.empty += 1
-                continue
-            batch.records_read += 1
-            try:
-                m = _USER_URL.search(rec.get("user_url", "").strip())
-                if not m:
-                    raise CrawlerError(
-                        "user_url", f"no account id in {rec.get('user_url', '')[:60]!r}"
-                    )
-                created = parse_time(rec.get("comment_time", ""), opts.year, "comment_time")
-                likes = parse_count(rec.get("comment_like", ""), "comment_like")
-            except CrawlerError as exc:
-                batch.rejects.append(
-                    Reject(
-                        line=line,
-                        item=0,
-                        field=exc.field,
-                        reason=str(exc),
-                        raw=",".join(row)[:2000],
-                    )
-                )
-                continue
-            name = rec.get("user_name", "").strip()
-            body = rec.get("weibo_content", "")
-            # The page prefixes each comment with "name：".
-            for sep in ("：", ":"):
-                if name and body.startswith(name + sep):
-                    body = body[len(name) + 1 :]
-                    break
-            # These exports carry no comment id: the natural key is who, when and what.
-            key = hashlib.sha1(f"{m.group(1)}|{created.isoformat()}|{body}".encode()).hexdigest()
-            out.append(
-                Interaction(
-                    platform="weibo",
-                    interaction_id="csv:" + key[:20],
-                    kind="comment",
-                    actor_id=m.group(1),
-                    actor_name=name or None,
-                    created_at=created,
-                    text=body,
-                    likes=likes,
+def _read_rows(
+    cols: list[str],
+    rows: Iterator[list[str]],
+    size: int,
+    table: str,
+    is_empty: Callable[[dict[str, str], list[str]], bool],
+    convert: Callable[[dict[str, str], list[str]], tuple[Any, Account]],
+) -> Batch:
+    """One pass over the data rows: empty rows counted, bad ones quarantined, the rest
+    converted to one record and its author each."""
+    batch = Batch(bytes_read=size)
+    records: list[Any] = []
+    authors: dict[str, Account] = {}
+    for line, row in enumerate(rows, start=2):
+        rec = dict(zip(cols, row, strict=False))
+        if is_empty(rec, row):
+            batch.empty += 1
+            continue
+        batch.records_read += 1
+        try:
+            record, author = convert(rec, row)
+        except CrawlerError as exc:
+            batch.rejects.append(
+                Reject(
+                    line=line, item=0, field=exc.field, reason=str(exc), raw=",".join(row)[:2000]
                 )
             )
-            actors.setdefault(m.group(1), Account("weibo", m.group(1), screen_name=name or None))
-        if out:
-            batch.primary["interactions"] = model.records_to_table("interactions", out)
-            batch.secondary["accounts"] = model.records_to_table("accounts", list(actors.values()))
-        return batch
+            continue
+        records.append(record)
+        authors.setdefault(author.account_id, author)
+    if records:
+        batch.primary[table] = model.records_to_table(table, records)
+        batch.secondary["accounts"] = model.records_to_table("accounts", list(authors.values()))
+    return batch
+
+
+def _post_row_empty(rec: dict[str, str], row: list[str]) -> bool:
+    return not any(cell.strip() for cell in row)
+
+
+def _comment_row_empty(rec: dict[str, str], row: list[str]) -> bool:
+    # A row with only the post's time and no commenter or text is an empty slot.
+    return not any(rec.get(k, "").strip() for k in ("user_name", "user_url", "weibo_content"))
+
+
+def _post(
+    rec: dict[str, str], row: list[str], cols: list[str], opts: ReadOptions, source: Source
+) -> tuple[Post, Account]:
+    if len(row) != len(cols):
+        raise CrawlerError("row", f"{len(row)} cells for {len(cols)} columns")
+    m = _URL.search(rec.get("weibo_url", ""))
+    if not m:
+        raise CrawlerError(
+            "weibo_url", f"no account and post id in {rec.get('weibo_url', '')[:60]!r}"
+        )
+    uid, mid = m.groups()
+    when_text = rec.get("Time") or rec.get("WB_from") or rec.get("S_txt2") or ""
+    created = parse_time(when_text, opts.year, "Time" if rec.get("Time") else "WB_from")
+    reposts, comments, likes = (
+        parse_count(rec.get(k, ""), k) for k in ("forward", "comment", "like")
+    )
+    body = rec.get("WB_text", "")
+    src = _SOURCE.search(rec.get("WB_from", "") or rec.get("S_txt2", ""))
+    post = Post(
+        platform="weibo",
+        post_id=mid_to_id(mid),
+        mid=mid,
+        author_id=uid,
+        created_at=created,
+        text=body,
+        source=src.group(1).strip() if src else None,
+        reposts=reposts,
+        comments=comments,
+        likes=likes,
+        counts_observed_at=source.observed_at,
+        repost_chain=re.findall(r"//@([^:：\s/]{1,40})[:：]", body),
+        is_truncated=body.rstrip().endswith(TRUNCATION_MARKS),
+        pic_count=1 if rec.get("缩略图", "").strip() else 0,
+        has_video=bool(rec.get("WB_video", "").strip()),
+        has_url="http" in body,
+    )
+    return post, Account(platform="weibo", account_id=uid)
+
+
+def _comment(rec: dict[str, str], opts: ReadOptions) -> tuple[Interaction, Account]:
+    m = _USER_URL.search(rec.get("user_url", "").strip())
+    if not m:
+        raise CrawlerError("user_url", f"no account id in {rec.get('user_url', '')[:60]!r}")
+    created = parse_time(rec.get("comment_time", ""), opts.year, "comment_time")
+    likes = parse_count(rec.get("comment_like", ""), "comment_like")
+    name = rec.get("user_name", "").strip()
+    body = rec.get("weibo_content", "")
+    # The page prefixes each comment with "name：".
+    for sep in ("：", ":"):
+        if name and body.startswith(name + sep):
+            body = body[len(name) + 1 :]
+            break
+    # These exports carry no comment id: the natural key is who, when and what.
+    actor = m.group(1)
+    key = hashlib.sha1(f"{actor}|{created.isoformat()}|{body}".encode()).hexdigest()
+    comment = Interaction(
+        platform="weibo",
+        interaction_id="csv:" + key[:20],
+        kind="comment",
+        actor_id=actor,
+        actor_name=name or None,
+        created_at=created,
+        text=body,
+        likes=likes,
+    )
+    return comment, Account("weibo", actor, screen_name=name or None)
