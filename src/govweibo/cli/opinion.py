@@ -18,6 +18,13 @@ def slice_options(f: Any) -> Any:
             click.option("--account", "account_id", default=None, help="One account id."),
             click.option("--sector", default=None, help="A registry sector, e.g. public_security."),
             click.option("--province", default=None, help="A province, e.g. 浙江."),
+            click.option(
+                "--voice",
+                type=click.Choice(["public", "account"]),
+                default="public",
+                show_default=True,
+                help="Whose words: the public's comments and mentions, or the accounts' posts.",
+            ),
         ]
     ):
         f = opt(f)
@@ -59,13 +66,6 @@ def eval_sentiment_cmd(labels: Path) -> None:
 
 @click.command("sentiment")
 @slice_options
-@click.option(
-    "--voice",
-    type=click.Choice(["public", "account"]),
-    default="public",
-    show_default=True,
-    help="The public's comments and mentions, or the accounts' posts.",
-)
 @click.pass_context
 def sentiment_cmd(
     ctx: click.Context,
@@ -92,13 +92,6 @@ def sentiment_cmd(
 
 @click.command("concerns")
 @slice_options
-@click.option(
-    "--voice",
-    type=click.Choice(["public", "account"]),
-    default="public",
-    show_default=True,
-    help="Whose words: the public's, or the accounts' own.",
-)
 @click.option("--top", default=20, show_default=True, help="Keywords to list.")
 @click.option("--clusters", default=5, show_default=True, help="Topic clusters (NMF).")
 @click.pass_context
