@@ -67,6 +67,28 @@ def test_page_array_and_gz_shapes_give_the_same_posts(tmp_path: Path) -> None:
         assert s.counts()["posts"] == 1
 
 
+def test_pages_statuses_users_and_comments_in_one_file_are_all_read(
+    store: Store, tmp_path: Path
+) -> None:
+    # A page line among plain records once made every plain record of its chunk vanish.
+    statuses = [json.loads(x) for x in (FIXTURES / "weibo_statuses.jsonl").read_text().splitlines()]
+    users = [json.loads(x) for x in (FIXTURES / "weibo_users.jsonl").read_text().splitlines()]
+    comments = [json.loads(x) for x in (FIXTURES / "weibo_comments.jsonl").read_text().splitlines()]
+    page = {"statuses": [dict(statuses[0], id=3400000000000077, idstr="3400000000000077")]}
+    lines = [statuses[1], page, *users, comments[0], {"foo": 1}]
+    path = tmp_path / "mixed.jsonl"
+    path.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in lines) + "\n")
+    f = ingest(store, [path], options=ReadOptions(observed_at=OBSERVED)).files[0]
+    assert f.records_read == 1 + 1 + len(users) + 1 + 1
+    assert f.rejected == 1  # the object that is none of the three
+    posts = {r[0] for r in store.con.execute("SELECT post_id FROM posts").fetchall()}
+    assert {"3400000000000077", str(statuses[1]["id"])} <= posts
+    assert store.counts()["interactions"] == 1
+    ids = {str(u["id"]) for u in users}
+    stored = {r[0] for r in store.con.execute("SELECT account_id FROM accounts").fetchall()}
+    assert ids <= stored
+
+
 def test_every_broken_line_has_a_fate(store: Store) -> None:
     summary = _ingest(store, "weibo_broken.jsonl")
     f = summary.files[0]  # type: ignore[attr-defined]

@@ -164,9 +164,11 @@ def map_chunk(
     con.register("chunk", chunk.table)
     try:
         text = chunk.table.column("text")
-        # Comment objects are rare in status dumps; their branches are parsed only
-        # when a chunk may hold one.
+        # Comment objects and bare user objects are rare in status dumps; their
+        # columns are mapped only when a chunk may hold one (a user object has no
+        # "text"; one that slips through is caught below and the chunk mapped again).
         comments = bool(pc.any(pc.match_substring_regex(text, '"(status|reply_comment)"')).as_py())
+        users = not pc.all(pc.match_substring(text, '"text"')).as_py()
         pages = "|".join(weibo_sql.PAGE_KEYS)
         has_pages = bool(pc.any(pc.match_substring_regex(text, f'"({pages})"')).as_py())
         invalid = con.execute(
@@ -180,29 +182,38 @@ def map_chunk(
             else:
                 batch.empty += 1
         source_sql = _records_sql(con, item, bad_lines, has_pages, batch)
-        batch.records_read = (
-            _scalar(con, f"SELECT count(*) FROM ({source_sql})")
-            + sum(1 for _, _, raw in invalid if raw.strip())
-            + len(chunk.rejects)
-        )
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE bad AS {weibo_sql.problem_query(comments, source_sql)}"
+            "CREATE OR REPLACE TEMP TABLE mapped AS "
+            + weibo_sql.mapped_query(comments, users, source_sql)
         )
-        exclude = _scalar(con, "SELECT count(*) FROM bad") > 0
-        if exclude:
+        records, user_records, problems = con.execute(
+            "SELECT count(*), count(*) FILTER (kind = 'user'), count(problem) FROM mapped"
+        ).fetchone() or (0, 0, 0)
+        if user_records and not users:
+            users = True
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE mapped AS "
+                + weibo_sql.mapped_query(comments, users, source_sql)
+            )
+            problems = _scalar(con, "SELECT count(problem) FROM mapped")
+        batch.records_read = (
+            records + sum(1 for _, _, raw in invalid if raw.strip()) + len(chunk.rejects)
+        )
+        if problems:
             for line, it, problem, raw in con.execute(
-                f"SELECT bad.line, bad.item, bad.problem, r.text FROM bad "
-                f"JOIN ({source_sql}) AS r USING (line, item) ORDER BY bad.line, bad.item"
+                f"SELECT m.line, m.item, m.problem, r.text FROM mapped AS m "
+                f"JOIN ({source_sql}) AS r USING (line, item) "
+                "WHERE m.problem IS NOT NULL ORDER BY m.line, m.item"
             ).fetchall():
                 batch.rejects.append(
                     Reject(
                         line=line, item=it, reason=problem, field=_field_of(problem), raw=raw[:2000]
                     )
                 )
-        _entities_into(con, batch, source, opts, comments, source_sql, exclude)
+        _entities_into(con, batch, source, opts, comments, users)
     finally:
         con.unregister("chunk")
-        con.execute("DROP TABLE IF EXISTS bad")
+        con.execute("DROP TABLE IF EXISTS mapped")
         con.execute("DROP TABLE IF EXISTS recs")
     return batch
 
@@ -225,7 +236,7 @@ def _records_sql(
     # Pages are rare: materialise the expanded records once.
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE recs AS
-        SELECT line, item, text FROM ({plain}) WHERE NOT ({page_test})
+        SELECT line, item, text FROM ({plain}) WHERE NOT coalesce({page_test}, false)
         UNION ALL
         SELECT line, unnest(range(len(arr)))::BIGINT AS item, unnest(arr)::VARCHAR AS text
         FROM (SELECT line, {page_items} AS arr FROM ({plain}) WHERE {page_test})"""
@@ -242,13 +253,12 @@ def _entities_into(
     source: Source,
     opts: ReadOptions,
     comments: bool,
-    source_sql: str,
-    exclude: bool,
+    users: bool,
 ) -> None:
     when = source.observed_at
 
     def fetch(kind: str) -> pa.Table | None:
-        sql = weibo_sql.entity_query(kind, comments, source_sql, exclude)
+        sql = weibo_sql.entity_query(kind, comments, users)
         if sql is None:
             return None
         data = con.execute(sql).to_arrow_table()

@@ -2,13 +2,17 @@
 
 Every statement here is built from the constant field lists below; data never
 enters SQL text. Each record is parsed once by `json_transform` into a nested
-struct; nested objects that are present but of the wrong type come back as a
-struct of all-NULL fields, which the checks report as a missing id.
+struct and mapped, in the same pass, to every object it carries (the post, its
+author, the post it reposts, ...): one wide row per record. Checks compare each
+raw value with its mapped one (present but NULL after mapping = wrong), so no
+value is converted twice. Nested objects that are present but of the wrong type
+come back as a struct of all-NULL fields, which the checks report as a missing id.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 from govweibo.ingest.sina_ids import SQL_MACROS
 
@@ -102,84 +106,6 @@ MACROS = [
 ]
 
 
-def _missing_or_bad_id(p: str, label: str) -> str:
-    return f"""CASE WHEN {p}.id IS NULL AND {p}.idstr IS NULL
-            THEN 'field ''{label}id'': missing'
-        WHEN gw_id({p}.idstr, {p}.id) IS NULL
-            THEN 'field ''{label}id'': not a numeric id: ' || gw_q(coalesce({p}.idstr, {p}.id))
-        END"""
-
-
-def _date(p: str, label: str, required: bool) -> str:
-    missing = f"WHEN {p}.created_at IS NULL THEN 'field ''{label}created_at'': missing'"
-    return f"""CASE {missing if required else "WHEN false THEN NULL"}
-        WHEN {p}.created_at IS NOT NULL AND gw_ts({p}.created_at) IS NULL
-            THEN 'field ''{label}created_at'': not a date in a known format, or impossible: '
-                 || gw_q({p}.created_at)
-        END"""
-
-
-def _count(p: str, name: str, label: str) -> str:
-    return f"""CASE WHEN {p}.{name} IS NOT NULL AND gw_int({p}.{name}) IS NULL
-        THEN 'field ''{label}{name}'': expected a non-negative integer, got ' || gw_q({p}.{name})
-        END"""
-
-
-def _user_checks(p: str, label: str) -> list[str]:
-    checks = [_missing_or_bad_id(p, label), _date(p, label, required=False)]
-    checks += [
-        _count(p, c, label)
-        for c in ("followers_count", "friends_count", "statuses_count", "favourites_count")
-    ]
-    return checks
-
-
-def _optional(p: str, checks: list[str]) -> list[str]:
-    return [f"CASE WHEN {p} IS NOT NULL THEN {c} END" for c in checks]
-
-
-def _status_checks(p: str, label: str) -> list[str]:
-    checks = [_missing_or_bad_id(p, label), _date(p, label, required=True)]
-    checks += [_count(p, c, label) for c in ("reposts_count", "comments_count", "attitudes_count")]
-    checks += _optional(f"{p}.user", _user_checks(f"{p}.user", f"{label}user."))
-    return checks
-
-
-def _comment_checks(p: str, label: str) -> list[str]:
-    checks = [_missing_or_bad_id(p, label), _date(p, label, required=True)]
-    checks.append(_count(p, "like_counts", label))
-    checks += _optional(f"{p}.user", _user_checks(f"{p}.user", f"{label}user."))
-    return checks
-
-
-def problem_expr(comments: bool) -> str:
-    """The first thing wrong with a record, or NULL; `kind` must be computed first."""
-    status = _status_checks("s", "") + _optional(
-        "s.retweeted_status", _status_checks("s.retweeted_status", "retweeted_status.")
-    )
-    comment = (
-        _comment_checks("s", "")
-        + _optional("s.status", _status_checks("s.status", "status."))
-        + _optional("s.reply_comment", _comment_checks("s.reply_comment", "reply_comment."))
-    )
-    user = _user_checks("s", "")
-    return f"""CASE kind
-        WHEN 'status' THEN coalesce({", ".join(status)})
-        {f"WHEN 'comment' THEN coalesce({', '.join(comment)})" if comments else ""}
-        WHEN 'user' THEN coalesce({", ".join(user)})
-        ELSE 'not a Sina status, comment or user object (no text or screen_name field)'
-        END"""
-
-
-def kind_expr(comments: bool) -> str:
-    comment = "WHEN s.status IS NOT NULL OR s.reply_comment IS NOT NULL THEN 'comment'"
-    return f"""CASE
-    {comment if comments else ""}
-    WHEN s.text IS NOT NULL THEN 'status'
-    WHEN s.screen_name IS NOT NULL OR s.followers_count IS NOT NULL THEN 'user'
-    END"""
-
-
 def _post_fields(p: str) -> list[tuple[str, str]]:
     rt = (
         f"gw_id({p}.retweeted_status.idstr, {p}.retweeted_status.id)"
@@ -253,94 +179,158 @@ def _interaction_fields(p: str, status: str | None) -> list[tuple[str, str]]:
     ]
 
 
-def _struct(fields: list[tuple[str, str]], role: str, keep: str) -> str:
-    body = ", ".join(f"{name} := {expr}" for name, expr in fields)
-    return f"struct_pack(role := '{role}', keep := ({keep}), {body})"
+@dataclass(frozen=True)
+class Entity:
+    """One object a record may carry, mapped to rows of one table."""
+
+    alias: str  # column prefix in the mapped table
+    path: str  # where the object sits in the parsed record `s`
+    table: str  # posts | users | interactions
+    role: str  # p: the record itself; u: a user record itself; s: an object it carries
+    kinds: tuple[str, ...]  # the record kinds it is read from
+    check: str | None = None  # status | user | comment: how it is validated
+    label: str = ""  # prefix of field names in reasons
+    required: bool = False  # the record itself is always checked, a carried object if present
 
 
-def entity_query(table: str, comments: bool, source: str, exclude_bad: bool) -> str | None:
-    """A SELECT over `source` (line, item, text) giving every entity row of one kind.
+KEYS = {"posts": "post_id", "users": "account_id", "interactions": "interaction_id"}
 
-    Each query parses the JSON once with a structure narrowed to what it needs;
-    rows of rejected records (the temp table `bad`) are left out.
-    """
-    only = (lambda xs: xs) if comments else (lambda xs: [])
-    if table == "posts":
-        entries = [
-            (_post_fields("s"), "p", "kind = 'status'", "s"),
-            (_post_fields("s.retweeted_status"), "s", "kind = 'status'", "s.retweeted_status"),
-            *only(
-                [
-                    (_post_fields("s.status"), "s", "kind = 'comment'", "s.status"),
-                    (
-                        _post_fields("s.status.retweeted_status"),
-                        "s",
-                        "kind = 'comment'",
-                        "s.status.retweeted_status",
-                    ),
-                ]
-            ),
+# Raw count field -> mapped column, per kind of check, in the order reasons are sought.
+_COUNTS = {
+    "status": [
+        ("reposts_count", "reposts"),
+        ("comments_count", "comments"),
+        ("attitudes_count", "likes"),
+    ],
+    "user": [
+        ("followers_count", "followers"),
+        ("friends_count", "friends"),
+        ("statuses_count", "statuses"),
+        ("favourites_count", "favourites"),
+    ],
+    "comment": [("like_counts", "likes")],
+}
+_KEY_OF_CHECK = {"status": "post_id", "user": "account_id", "comment": "interaction_id"}
+
+
+def entities(comments: bool, users: bool) -> list[Entity]:
+    """What a chunk's records are mapped to; per record kind, in the order checks run."""
+    st, cm = ("status",), ("comment",)
+    out = [
+        Entity("P", "s", "posts", "p", st, "status", "", True),
+        Entity("U1", "s.user", "users", "s", st + cm, "user", "user."),
+        Entity("R", "s.retweeted_status", "posts", "s", st, "status", "retweeted_status."),
+        Entity("U2", "s.retweeted_status.user", "users", "s", st, "user", "retweeted_status.user."),
+    ]
+    if users:
+        out.append(Entity("U0", "s", "users", "u", ("user",), "user", "", True))
+    if comments:
+        out += [
+            Entity("C", "s", "interactions", "p", cm, "comment", "", True),
+            Entity("S", "s.status", "posts", "s", cm, "status", "status."),
+            Entity("U3", "s.status.user", "users", "s", cm, "user", "status.user."),
+            Entity("SR", "s.status.retweeted_status", "posts", "s", cm),
+            Entity("U4", "s.status.retweeted_status.user", "users", "s", cm),
+            Entity("RC", "s.reply_comment", "interactions", "s", cm, "comment", "reply_comment."),
+            Entity("U5", "s.reply_comment.user", "users", "s", cm, "user", "reply_comment.user."),
         ]
-        key = "post_id"
-    elif table == "users":
-        entries = [
-            (_user_fields("s"), "u", "kind = 'user'", "s"),
-            (_user_fields("s.user"), "s", "kind IN ('status', 'comment')", "s.user"),
-            (
-                _user_fields("s.retweeted_status.user"),
-                "s",
-                "kind = 'status'",
-                "s.retweeted_status.user",
-            ),
-            *only(
-                [
-                    (_user_fields(p), "s", "kind = 'comment'", p)
-                    for p in (
-                        "s.status.user",
-                        "s.status.retweeted_status.user",
-                        "s.reply_comment.user",
-                    )
-                ]
-            ),
-        ]
-        key = "account_id"
-    elif table == "interactions":
-        if not comments:
-            return None
-        entries = [
-            (_interaction_fields("s", "s.status"), "p", "kind = 'comment'", "s"),
-            (
-                _interaction_fields("s.reply_comment", None),
-                "s",
-                "kind = 'comment'",
-                "s.reply_comment",
-            ),
-        ]
-        key = "interaction_id"
-    else:
-        raise ValueError(table)
-    items = ", ".join(
-        _struct(fields, role, f"({keep}) AND {dict(fields)[key]} IS NOT NULL")
-        for fields, role, keep, _p in entries
-    )
-    anti = (
-        "WHERE NOT EXISTS (SELECT 1 FROM bad WHERE bad.line = r.line AND bad.item = r.item)"
-        if exclude_bad
-        else ""
-    )
-    return f"""SELECT u.* EXCLUDE (keep) FROM (
-        SELECT unnest([{items}]) AS u FROM (
-            SELECT s, {kind_expr(comments)} AS kind FROM (
-                SELECT json_transform(r.text, '{top_structure(comments)}') AS s
-                FROM ({source}) AS r {anti})))
-        WHERE u.keep"""
+    return out
 
 
-def problem_query(comments: bool, source: str) -> str:
-    """Only the rejected records: line, item and the first thing wrong with each."""
-    return f"""SELECT line, item, problem FROM (
-        SELECT line, item, {problem_expr(comments)} AS problem FROM (
+def _fields(e: Entity) -> list[tuple[str, str]]:
+    if e.table == "posts":
+        # The base62 mid is derived from post_id only for rows that are kept.
+        return [f for f in _post_fields(e.path) if f[0] != "mid"]
+    if e.table == "users":
+        return _user_fields(e.path)
+    return _interaction_fields(e.path, "s.status" if e.path == "s" else None)
+
+
+def kind_expr(comments: bool) -> str:
+    comment = "WHEN s.status IS NOT NULL OR s.reply_comment IS NOT NULL THEN 'comment'"
+    return f"""CASE
+    {comment if comments else ""}
+    WHEN s.text IS NOT NULL THEN 'status'
+    WHEN s.screen_name IS NOT NULL OR s.followers_count IS NOT NULL THEN 'user'
+    END"""
+
+
+def _raw_columns(e: Entity) -> list[str]:
+    """The unmapped values a check quotes, and whether the object is there at all."""
+    assert e.check is not None
+    a, p = e.alias, e.path
+    cols = [
+        f"({p} IS NOT NULL) AS {a}__present",
+        f"coalesce({p}.idstr, {p}.id) AS {a}__rid",
+        f"{p}.created_at AS {a}__rcreated",
+    ]
+    cols += [f"{p}.{raw} AS {a}__r{raw}" for raw, _ in _COUNTS[e.check]]
+    return cols
+
+
+def _checks(e: Entity) -> list[str]:
+    """Reasons, first one wrong wins: a raw value present whose mapped value is NULL."""
+    assert e.check is not None
+    a, lab = e.alias, e.label
+    key = f"{a}__{_KEY_OF_CHECK[e.check]}"
+    checks = [
+        f"""CASE WHEN {a}__rid IS NULL THEN 'field ''{lab}id'': missing'
+            WHEN {key} IS NULL THEN 'field ''{lab}id'': not a numeric id: ' || gw_q({a}__rid) END""",
+        f"""CASE {f"WHEN {a}__rcreated IS NULL THEN 'field ''{lab}created_at'': missing'" if e.check != "user" else ""}
+            WHEN {a}__rcreated IS NOT NULL AND {a}__created_at IS NULL
+            THEN 'field ''{lab}created_at'': not a date in a known format, or impossible: '
+                 || gw_q({a}__rcreated) END""",
+    ]
+    checks += [
+        f"""CASE WHEN {a}__r{raw} IS NOT NULL AND {a}__{col} IS NULL
+            THEN 'field ''{lab}{raw}'': expected a non-negative integer, got ' || gw_q({a}__r{raw})
+            END"""
+        for raw, col in _COUNTS[e.check]
+    ]
+    if e.required:
+        return checks
+    return [f"CASE WHEN {a}__present THEN {c} END" for c in checks]
+
+
+def mapped_query(comments: bool, users: bool, source: str) -> str:
+    """Every record of `source` (line, item, text) parsed once and mapped to every entity
+    it may carry, with `problem`: the first thing wrong with it, or NULL."""
+    ents = entities(comments, users)
+    mapped = [f"{expr} AS {e.alias}__{name}" for e in ents for name, expr in _fields(e)]
+    checked = [e for e in ents if e.check]
+    raw = [c for e in checked for c in _raw_columns(e)]
+    raw_names = [c.rsplit(" AS ", 1)[1] for c in raw]
+    branches = []
+    for kind in ("status", "comment", "user"):
+        group = [c for e in checked if kind in e.kinds for c in _checks(e)]
+        if group and (kind != "comment" or comments):
+            branches.append(f"WHEN '{kind}' THEN coalesce({', '.join(group)})")
+    if not users:
+        # Filled in by the caller's second pass, which maps user records too.
+        branches.append("WHEN 'user' THEN NULL")
+    problem = f"""CASE kind {" ".join(branches)}
+        ELSE 'not a Sina status, comment or user object (no text or screen_name field)' END"""
+    return f"""SELECT * EXCLUDE ({", ".join(raw_names)}), {problem} AS problem FROM (
+        SELECT line, item, kind, {", ".join(mapped + raw)} FROM (
             SELECT line, item, s, {kind_expr(comments)} AS kind FROM (
                 SELECT line, item, json_transform(text, '{top_structure(comments)}') AS s
-                FROM ({source}))))
-        WHERE problem IS NOT NULL"""
+                FROM ({source}))))"""
+
+
+def entity_query(table: str, comments: bool, users: bool) -> str | None:
+    """Rows of one table from the mapped records (temp table `mapped`) that passed."""
+    parts = []
+    key = KEYS[table]
+    for e in entities(comments, users):
+        if e.table != table:
+            continue
+        names = [name for name, _ in _fields(e)]
+        cols = [f"{e.alias}__{n} AS {n}" for n in names]
+        if table == "posts":
+            cols.insert(1, f"gw_mid({e.alias}__post_id) AS mid")
+        kinds = ", ".join(f"'{k}'" for k in e.kinds)
+        parts.append(
+            f"SELECT '{e.role}' AS role, {', '.join(cols)} FROM mapped "
+            f"WHERE problem IS NULL AND kind IN ({kinds}) AND {e.alias}__{key} IS NOT NULL"
+        )
+    return " UNION ALL ".join(parts) if parts else None
