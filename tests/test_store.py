@@ -71,3 +71,23 @@ def test_batch_upsert_keeps_newer_counts_and_history(store: Store) -> None:
     assert older.stored == 1  # the older follower snapshot is new history
     assert store.arrow("SELECT reposts FROM posts").to_pylist() == [{"reposts": 10}]
     assert store.counts()["account_observations"] == 2
+
+
+def test_batches_grouped_in_one_transaction_commit_or_roll_back_together(store: Store) -> None:
+    run = store.begin_run("x", "test", {}, 0)
+
+    def batch(post_id: str) -> model.Batch:
+        posts = model.records_to_table("posts", [model.Post("weibo", post_id, text="t")])
+        return model.Batch(primary={"posts": posts}, records_read=1)
+
+    store.write(run, batch("1"), commit=False)
+    store.write(run, batch("2"), commit=False)
+    store.con.execute("ROLLBACK")  # as a crash before the group's commit would
+    store._in_transaction = False
+    assert store.counts()["posts"] == 0
+    assert store.run(run.run_id)["records_read"] == 0  # totals never run ahead of rows
+    store.write(run, batch("1"), commit=False)
+    store.write(run, batch("2"), commit=False)
+    row = store.finish_run(run, checksum=None)  # commits the open group first
+    assert store.counts()["posts"] == 2
+    assert (row["records_read"], row["stored"]) == (2, 2)

@@ -9,9 +9,15 @@ from typing import Any
 
 from govweibo.errors import FormatDetectionError, IngestError
 from govweibo.ingest.base import Reader, ReadOptions, Source, observed_at_for
+from govweibo.ingest.prefetch import prefetched
+from govweibo.model import Batch
 from govweibo.store import Store
 
 HEAD_BYTES = 4096
+# Batches are committed in groups of about this many rows: below DuckDB's row
+# group size (122,880) inserted rows go through its write-ahead log and are
+# written twice; a killed run loses at most one group, which a re-run restores.
+COMMIT_ROWS = 250_000
 
 # progress(event, path, value): ("start", path, total_bytes), ("advance", path, bytes),
 # ("done", path, run_row).
@@ -36,6 +42,8 @@ class FileResult:
 class IngestSummary:
     files: list[FileResult] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    # Crawler comments linked to their posts after the files were read (crawler_csv).
+    links: dict[str, int] | None = None
 
     def total(self, attr: str) -> int:
         return sum(getattr(f, attr) for f in self.files)
@@ -128,7 +136,18 @@ def ingest(
     summary = IngestSummary(skipped=skipped)
     for reader, path in units:
         summary.files.append(_ingest_unit(store, reader, path, opts, progress))
+    if any(reader.name == "crawler-csv" for reader, _ in units):
+        # Crawler comment lists name their post only by its time: link them now that the
+        # post lists of the same crawl may be in the store too.
+        from govweibo.ingest.crawler_csv import link_comments
+
+        summary.links = link_comments(store).as_dict()
     return summary
+
+
+def _rows(batch: Batch) -> int:
+    tables = [*batch.primary.values(), *batch.secondary.values()]
+    return sum(t.num_rows for t in tables) + len(batch.rejects)
 
 
 def _size(path: Path) -> int:
@@ -148,8 +167,12 @@ def _ingest_unit(
         progress("start", spath, size)
     status, message = "done", ""
     try:
-        for batch in reader.read(source, opts):
-            store.write(run, batch)
+        pending = 0
+        for batch in prefetched(reader.read(source, opts)):
+            pending += _rows(batch)
+            store.write(run, batch, commit=pending >= COMMIT_ROWS)
+            if pending >= COMMIT_ROWS:
+                pending = 0
             if progress:
                 progress("advance", spath, batch.bytes_read)
     except IngestError as exc:

@@ -56,6 +56,7 @@ class Store:
         if not read_only:
             migrate(self.con)
         self._ibis: Any = None
+        self._in_transaction = False
 
     def __enter__(self) -> Store:
         return self
@@ -138,9 +139,16 @@ class Store:
         )
         return RunInfo(run_id, source_path, fmt)
 
-    def write(self, run: RunInfo, batch: model.Batch) -> WriteCounts:
-        """Write a batch and the run's running totals in one transaction."""
-        self.con.execute("BEGIN TRANSACTION")
+    def write(self, run: RunInfo, batch: model.Batch, *, commit: bool = True) -> WriteCounts:
+        """Write a batch and the run's running totals in one transaction.
+
+        With commit=False the transaction stays open for the next batches (call
+        `commit()`): a batch is never half stored, and a group of batches large
+        enough lets DuckDB write whole row groups to the file instead of its log.
+        """
+        if not self._in_transaction:
+            self.con.execute("BEGIN TRANSACTION")
+            self._in_transaction = True
         try:
             counts = write_batch(
                 self.con, batch, run_id=run.run_id, source_path=run.source_path, fmt=run.format
@@ -158,15 +166,24 @@ class Store:
                     run.run_id,
                 ],
             )
-            self.con.execute("COMMIT")
         except Exception:
+            self._in_transaction = False
             self.con.execute("ROLLBACK")
             raise
+        if commit:
+            self.commit()
         return counts
+
+    def commit(self) -> None:
+        """Commit the batches written with commit=False, if any."""
+        if self._in_transaction:
+            self._in_transaction = False
+            self.con.execute("COMMIT")
 
     def finish_run(
         self, run: RunInfo, *, checksum: str | None, status: str = "done", message: str = ""
     ) -> dict[str, Any]:
+        self.commit()
         self.con.execute("BEGIN TRANSACTION")
         self.con.execute(
             "UPDATE ingest_runs SET status = ?, checksum = ?, finished_at = ?, message = ? "
