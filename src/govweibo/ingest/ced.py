@@ -16,8 +16,11 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+
 from govweibo import model
 from govweibo.ingest.base import ReadOptions, Source
+from govweibo.ingest.ced_reposts import RepostFile, convert
 from govweibo.ingest.sina_ids import mid_to_id
 from govweibo.model import Account, AccountObservation, Batch, Post, PostLabel, Reject
 
@@ -151,6 +154,7 @@ class _Accumulator:
         self.observations: list[AccountObservation] = []
         self.labels: list[PostLabel] = []
         self.rejects: list[Reject] = []
+        self.repost_files: list[RepostFile] = []
         self.read = 0
         self.bytes = 0
 
@@ -251,45 +255,59 @@ class _Accumulator:
             self.read += 1
             self.reject(path, 0, f"malformed repost file: {exc}", raw.decode("utf-8", "replace"))
             return
-        for i, rec in enumerate(items):
-            self.read += 1
-            try:
-                if not isinstance(rec, dict):
-                    raise CedError("record", "record: expected a JSON object")
-                if src_id is None:
-                    raise CedError("source", "source post missing or rejected; repost has no root")
-                post_id = _post_id(rec.get("mid"), "mid")
-                parent = rec.get("parent") or ""
-                parent_id = _post_id(parent, "parent") if parent else src_id
-                uid = rec.get("uid")
-                if not isinstance(uid, str | int) or isinstance(uid, bool) or str(uid) == "":
-                    raise CedError("uid", "field 'uid': missing")
-                when = repost_time(rec.get("date"), src_time)
-            except CedError as exc:
-                self.reject(path, i, exc, rec)
-                continue
-            text = rec.get("text") if isinstance(rec.get("text"), str) else None
-            self.posts.append(
-                Post(
-                    platform="weibo",
-                    post_id=post_id,
-                    mid=rec["mid"],
-                    author_id=str(uid),
-                    created_at=when,
-                    text=text,
-                    retweeted_post_id=src_id,
-                    parent_post_id=parent_id,
-                    repost_chain=_CHAIN.findall(text or ""),
-                )
+        self.read += len(items)
+        self.repost_files.append(RepostFile(path, items, src_id, src_time))
+
+    def _add_repost(
+        self, path: Path, i: int, rec: Any, src_id: str | None, src_time: datetime | None
+    ) -> None:
+        """One repost the bulk path did not take: checked field by field."""
+        try:
+            if not isinstance(rec, dict):
+                raise CedError("record", "record: expected a JSON object")
+            if src_id is None:
+                raise CedError("source", "source post missing or rejected; repost has no root")
+            post_id = _post_id(rec.get("mid"), "mid")
+            parent = rec.get("parent") or ""
+            parent_id = _post_id(parent, "parent") if parent else src_id
+            uid = rec.get("uid")
+            if not isinstance(uid, str | int) or isinstance(uid, bool) or str(uid) == "":
+                raise CedError("uid", "field 'uid': missing")
+            when = repost_time(rec.get("date"), src_time)
+        except CedError as exc:
+            self.reject(path, i, exc, rec)
+            return
+        text = rec.get("text") if isinstance(rec.get("text"), str) else None
+        self.posts.append(
+            Post(
+                platform="weibo",
+                post_id=post_id,
+                mid=rec["mid"],
+                author_id=str(uid),
+                created_at=when,
+                text=text,
+                retweeted_post_id=src_id,
+                parent_post_id=parent_id,
+                repost_chain=_CHAIN.findall(text or ""),
             )
-            self.accounts.append(Account(platform="weibo", account_id=str(uid)))
+        )
+        self.accounts.append(Account(platform="weibo", account_id=str(uid)))
 
     def flush(self) -> Batch:
+        bulk = convert(self.repost_files)
+        for f, i in bulk.slow:
+            self._add_repost(f.path, i, f.items[i], f.src_id, f.src_time)
         batch = Batch(records_read=self.read, rejects=self.rejects, bytes_read=self.bytes)
+        posts = [t for t in (bulk.posts,) if t is not None]
+        accounts = [t for t in (bulk.accounts,) if t is not None]
         if self.posts:
-            batch.primary["posts"] = model.records_to_table("posts", self.posts)
+            posts.append(model.records_to_table("posts", self.posts))
         if self.accounts:
-            batch.secondary["accounts"] = model.records_to_table("accounts", self.accounts)
+            accounts.append(model.records_to_table("accounts", self.accounts))
+        if posts:
+            batch.primary["posts"] = pa.concat_tables(posts)
+        if accounts:
+            batch.secondary["accounts"] = pa.concat_tables(accounts)
         if self.observations:
             batch.secondary["account_observations"] = model.records_to_table(
                 "account_observations", self.observations

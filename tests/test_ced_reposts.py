@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from govweibo import model
+from govweibo.ingest.ced import _Accumulator
+from govweibo.ingest.ced_reposts import RepostFile, convert, decode_mids
+from govweibo.ingest.sina_ids import ALPHABET, id_to_mid, mid_to_id
+
+SRC_TIME = datetime(2012, 7, 21, 3, 0, tzinfo=UTC)
+
+
+def _one_by_one(files: list[RepostFile]) -> tuple[list[dict], int]:
+    acc = _Accumulator(SRC_TIME)
+    for f in files:
+        for i, rec in enumerate(f.items):
+            acc._add_repost(f.path, i, rec, f.src_id, f.src_time)
+    rows = model.records_to_table("posts", acc.posts).to_pylist() if acc.posts else []
+    return rows, len(acc.rejects)
+
+
+def test_decode_matches_the_reference_for_ordinary_and_edge_mids() -> None:
+    mids = ["zqFFkxXmR", "0", "1", "z", "zzzz", "10000", "yYl9hDdVx", id_to_mid("3400000000000001")]
+    ids, exact = decode_mids(mids)
+    for m, i, ok in zip(mids, ids, exact, strict=True):
+        if ok:
+            assert str(int(i)) == mid_to_id(m)
+    assert exact[:6].all()
+    # a group of four characters worth 10**7 or more is left to the reference path
+    _, exact = decode_mids(["ZZZZZZZZ"])
+    assert not exact[0]
+
+
+mid_chars = st.text(alphabet=ALPHABET, min_size=1, max_size=12)
+odd = st.sampled_from(["", "中文", "abc!", 123, None, True, "ZZZZZZZZZZZZZ"])
+dates = st.one_of(
+    st.datetimes(min_value=datetime(2009, 1, 1), max_value=datetime(2030, 1, 1)).map(
+        lambda d: d.strftime("%Y-%m-%d %H:%M:%S")
+    ),
+    st.sampled_from(
+        [
+            "2012-02-30 10:00:00",
+            "2012-07-21 24:00:00",
+            "2012-07-21 10:00:61",
+            " 2012-07-21 10:00:00 ",
+            "2012-7-21 10:00:00",
+            "07月23日 11:47",
+            "12月31日 23:59",
+            "",
+            "昨天",
+            None,
+            20120721,
+        ]
+    ),
+)
+records = st.fixed_dictionaries(
+    {
+        "mid": st.one_of(mid_chars, odd),
+        "uid": st.one_of(st.integers(0, 10**12), st.text(min_size=0, max_size=6), odd),
+        "parent": st.one_of(st.just(""), mid_chars, odd),
+        "text": st.one_of(st.text(max_size=20), st.just("转发//@某人:原文//@他：再"), odd),
+        "date": dates,
+    }
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.one_of(records, st.sampled_from([[], "x", 5])), max_size=25),
+    st.booleans(),
+)
+def test_bulk_rows_equal_one_by_one_rows(items: list, has_source: bool) -> None:
+    f = RepostFile(Path("r.json"), items, "3400000000000001" if has_source else None, SRC_TIME)
+    expected, rejected = _one_by_one([f])
+    acc = _Accumulator(SRC_TIME)
+    acc.repost_files.append(f)
+    batch = acc.flush()
+    got = batch.primary["posts"].to_pylist() if "posts" in batch.primary else []
+    key = lambda r: (r["post_id"], str(r))  # noqa: E731
+    assert sorted(got, key=key) == sorted(expected, key=key)
+    assert len(batch.rejects) == rejected
+    accounts = batch.secondary.get("accounts")
+    assert (accounts.num_rows if accounts is not None else 0) == len(expected)
+
+
+def test_most_well_formed_records_take_the_bulk_path() -> None:
+    items = [
+        {
+            "mid": id_to_mid(str(3400000000000100 + i)),
+            "uid": str(i),
+            "parent": "",
+            "text": "转发",
+            "date": "2012-07-21 10:00:00",
+        }
+        for i in range(100)
+    ]
+    out = convert([RepostFile(Path("r.json"), items, "3400000000000001", SRC_TIME)])
+    assert out.slow == [] and out.posts is not None and out.posts.num_rows == 100
+    assert out.posts.column("created_at")[0].as_py() == datetime(2012, 7, 21, 2, 0, tzinfo=UTC)
