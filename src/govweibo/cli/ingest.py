@@ -12,6 +12,7 @@ from rich.text import Text
 from govweibo.cli.common import byte_progress, console, open_store, render_table, settings
 from govweibo.errors import ConfigError
 from govweibo.ingest import READERS, IngestSummary, ReadOptions, ingest
+from govweibo.store.parquet_sink import ParquetSink
 
 
 def _parse_when(value: str | None, flag: str = "--observed-at") -> datetime | None:
@@ -54,6 +55,14 @@ def _parse_when(value: str | None, flag: str = "--observed-at") -> datetime | No
     default=None,
     help="Column mapping file (TOML) for generic csv/jsonl input.",
 )
+@click.option(
+    "--to-parquet",
+    "to_parquet",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Write the Parquet layout in this folder instead of the store (streaming; for "
+    "inputs too large for one DuckDB file).",
+)
 @click.pass_context
 def ingest_cmd(
     ctx: click.Context,
@@ -63,6 +72,7 @@ def ingest_cmd(
     observed_at: str | None,
     timeline: bool,
     mapping: Path | None,
+    to_parquet: Path | None,
 ) -> None:
     """Read microblog data files or folders into the store (idempotent)."""
     opts = ReadOptions(
@@ -72,7 +82,8 @@ def ingest_cmd(
         mapping=mapping,
         chunk_bytes=int(settings(ctx).chunk_mb) << 20,
     )
-    with open_store(ctx) as store, byte_progress() as bar:
+    sink = ParquetSink(to_parquet) if to_parquet else open_store(ctx)
+    with sink as store, byte_progress() as bar:
         tasks: dict[str, Any] = {}
 
         def progress(event: str, path: str, value: Any) -> None:

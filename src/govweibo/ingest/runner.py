@@ -12,6 +12,7 @@ from govweibo.ingest.base import Reader, ReadOptions, Source, observed_at_for
 from govweibo.ingest.prefetch import prefetched
 from govweibo.model import Batch
 from govweibo.store import Store
+from govweibo.store.parquet_sink import ParquetSink
 
 HEAD_BYTES = 4096
 # Batches are committed in groups of about this many rows: below DuckDB's row
@@ -123,7 +124,7 @@ def plan(paths: list[Path], fmt: str) -> tuple[list[tuple[Reader, Path]], list[t
 
 
 def ingest(
-    store: Store,
+    store: Store | ParquetSink,
     paths: list[str | Path],
     *,
     fmt: str = "auto",
@@ -157,7 +158,11 @@ def _size(path: Path) -> int:
 
 
 def _ingest_unit(
-    store: Store, reader: Reader, path: Path, opts: ReadOptions, progress: Progress | None
+    store: Store | ParquetSink,
+    reader: Reader,
+    path: Path,
+    opts: ReadOptions,
+    progress: Progress | None,
 ) -> FileResult:
     spath = str(path.resolve())
     size = _size(path)

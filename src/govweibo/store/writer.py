@@ -21,6 +21,11 @@ _NEWER_BY = {
 }
 
 
+def newer_by(table: str) -> str:
+    """The column that says which of two versions of a row is the newer."""
+    return _NEWER_BY[table]
+
+
 def _update_clause(table: str) -> str | None:
     """The ON CONFLICT action for a re-seen row, or None to keep the stored one."""
     if table == "accounts":
