@@ -27,7 +27,7 @@ from govweibo.model import Account, AccountObservation, Batch, Post, PostLabel, 
 BEIJING = timezone(timedelta(hours=8))
 SOURCE_DIR = "original-microblog"
 LABEL_DIRS = {"rumor-repost": "rumour", "non-rumor-repost": "non-rumour"}
-RECORDS_PER_BATCH = 100_000
+RECORDS_PER_BATCH = 50_000
 _YEARLESS = re.compile(r"(\d{1,2})月(\d{1,2})日\s*(\d{1,2}):(\d{2})")
 _CHAIN = re.compile(r"//@([^:：\s/]{1,40})[:：]")
 _SINA_TIME = "%a %b %d %H:%M:%S %z %Y"

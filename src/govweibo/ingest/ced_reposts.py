@@ -10,6 +10,7 @@ what is wrong with it. Both paths give identical rows for the records they share
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,7 +23,7 @@ import pyarrow.compute as pc
 from govweibo import model
 from govweibo.ingest.sina_ids import ALPHABET
 
-_MID = re.compile(r"[0-9A-Za-z]{1,12}")
+_MID_FULL = r"^[0-9A-Za-z]{1,12}$"
 _CHAIN = re.compile(r"//@([^:：\s/]{1,40})[:：]")
 _LUT = np.zeros(256, dtype=np.int64)
 for _i, _c in enumerate(ALPHABET):
@@ -65,40 +66,55 @@ def decode_mids(mids: list[str]) -> tuple[np.ndarray, np.ndarray]:
     return ids, ok
 
 
+_NO_FIELDS = (None, None, None, None, None)
+
+
+def _strings(values: list[Any]) -> pa.Array:
+    """The values that are strings, others NULL (a JSON number is not a mid)."""
+    return pa.array([v if type(v) is str else None for v in values], pa.string())
+
+
 def convert(files: list[RepostFile]) -> Converted:
-    refs = [(f, i) for f in files for i in range(len(f.items))]
-    recs = [f.items[i] for f, i in refs]
-    src_ids = [f.src_id for f, _ in refs]
-
-    def get(key: str) -> list[Any]:
-        return [r.get(key) if type(r) is dict else None for r in recs]
-
-    mids, parents, uids, texts, dates = (get(k) for k in ("mid", "parent", "uid", "text", "date"))
-    ok = np.array(
-        [type(r) is dict and s is not None for r, s in zip(recs, src_ids, strict=True)], bool
+    lengths = np.array([len(f.items) for f in files], np.int64)
+    file_of = np.repeat(np.arange(len(files)), lengths)
+    item_of = np.arange(len(file_of)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    recs = list(itertools.chain.from_iterable(f.items for f in files))
+    # One pass over the records, then whole columns.
+    fields = [
+        (r.get("mid"), r.get("uid"), r.get("parent"), r.get("text"), r.get("date"))
+        if type(r) is dict
+        else _NO_FIELDS
+        for r in recs
+    ]
+    mids, uids, parents, texts, dates = (
+        (list(c) for c in zip(*fields, strict=True)) if fields else ([],) * 5
     )
-    mid_ok = np.array([type(m) is str and _MID.fullmatch(m) is not None for m in mids], bool)
-    post_ids, exact = decode_mids([m if g else "0" for m, g in zip(mids, mid_ok, strict=True)])
+    has_src = np.array([f.src_id is not None for f in files], bool)[file_of]
+    ok = has_src & np.array([type(r) is dict for r in recs], bool)
+    mid_arr = _strings(mids)
+    mid_ok = pc.fill_null(pc.match_substring_regex(mid_arr, _MID_FULL), False).to_numpy(
+        zero_copy_only=False
+    )
+    post_ids, exact = decode_mids(pc.if_else(mid_ok, mid_arr, "0").to_pylist())
     ok &= mid_ok & exact
     # A falsy parent means a direct repost of the source, as in the per-record path.
     has_parent = np.array([bool(p) for p in parents], bool)
-    par_ok = np.array([type(p) is str and _MID.fullmatch(p) is not None for p in parents], bool)
-    par_ids, par_exact = decode_mids(
-        [p if g else "0" for p, g in zip(parents, par_ok, strict=True)]
+    par_arr = _strings(parents)
+    par_ok = pc.fill_null(pc.match_substring_regex(par_arr, _MID_FULL), False).to_numpy(
+        zero_copy_only=False
     )
+    par_ids, par_exact = decode_mids(pc.if_else(par_ok, par_arr, "0").to_pylist())
     ok &= ~has_parent | (par_ok & par_exact)
-    uid_str = [
-        str(u) if (type(u) is str or type(u) is int) and str(u) != "" else None for u in uids
-    ]
+    uid_str = [u if type(u) is str and u else str(u) if type(u) is int else None for u in uids]
     ok &= np.array([u is not None for u in uid_str], bool)
-    stripped = pa.array([d.strip() if type(d) is str else None for d in dates], pa.string())
+    stripped = pc.utf8_trim_whitespace(_strings(dates))
     when = pc.strptime(stripped, format=_DATE_FORMAT, unit="s", error_is_null=True)
     # Arrow rolls impossible dates over (2月30日 -> 3月2日); Python refuses them. Only a
     # date that prints back as it was read is taken here.
     same = pc.equal(pc.strftime(when, format=_DATE_FORMAT), stripped)
     ok &= pc.fill_null(same, False).to_numpy(zero_copy_only=False)
 
-    out = Converted(slow=[refs[i] for i in np.flatnonzero(~ok)])
+    out = Converted(slow=[(files[file_of[i]], int(item_of[i])) for i in np.flatnonzero(~ok)])
     keep = np.flatnonzero(ok)
     if not len(keep):
         return out
@@ -106,13 +122,13 @@ def convert(files: list[RepostFile]) -> Converted:
     secs = pc.cast(when.take(take), pa.int64()).to_numpy()
     created = pa.array((secs - _BEIJING_OFFSET_S) * 1_000_000, pa.int64()).cast(model.TS)
     own_ids = pa.array(post_ids[keep]).cast(pa.string())
-    src = pa.array([src_ids[i] for i in keep], pa.string())
+    src = pa.array([f.src_id for f in files], pa.string()).take(pa.array(file_of[keep]))
     parent_ids = pc.if_else(
         pa.array(has_parent[keep]), pa.array(par_ids[keep]).cast(pa.string()), src
     )
-    text_col = [texts[i] if type(texts[i]) is str else None for i in keep]
-    chains = [_CHAIN.findall(t) if t and "//@" in t else [] for t in text_col]
-    authors = pa.array([uid_str[i] for i in keep], pa.string())
+    text_col = _strings(texts).take(take)
+    chains = [_CHAIN.findall(t) if t and "//@" in t else [] for t in text_col.to_pylist()]
+    authors = pa.array(uid_str, pa.string()).take(take)
     m = len(keep)
     out.posts = model.conform(
         "posts",
@@ -120,10 +136,10 @@ def convert(files: list[RepostFile]) -> Converted:
             {
                 "platform": pa.array(["weibo"] * m, pa.string()),
                 "post_id": own_ids,
-                "mid": pa.array([mids[i] for i in keep], pa.string()),
+                "mid": mid_arr.take(take),
                 "author_id": authors,
                 "created_at": created,
-                "text": pa.array(text_col, pa.string()),
+                "text": text_col,
                 "retweeted_post_id": src,
                 "parent_post_id": parent_ids,
                 "repost_chain": pa.array(chains, pa.list_(pa.string())),
