@@ -74,3 +74,56 @@ def test_lines_replies_and_broken_records(store: Store) -> None:
         {"account_id": MFA, "verified_type": 1},
         {"account_id": "1577001234567890123", "verified_type": -1},
     ]
+
+
+def test_quotes_mentions_and_profile_links(store: Store) -> None:
+    s = ingest(store, [DIR / "x_mentions.json"])
+    assert s.total("stored") == 3 and s.total("rejected") == 0
+    posts = {r["post_id"]: r for r in store.arrow("SELECT * FROM posts").to_pylist()}
+    quote, reply, retweet = (posts[f"18602{n}00000000000{n + 10}"] for n in (0, 1, 2))
+    assert quote["retweeted_post_id"] == "1860100000000000005" and quote["text"].startswith("Amber")
+    assert reply["parent_post_id"] == "1860200000000000010"
+    assert retweet["retweeted_post_id"] == "1860100000000000005"
+    rows = store.arrow(
+        "SELECT interaction_id, kind, actor_id, post_id, target_account_id, text "
+        "FROM interactions ORDER BY interaction_id"
+    ).to_pylist()
+    mention = {"kind": "mention", "text": None}
+    assert rows == [
+        {
+            "interaction_id": "1860200000000000010:mention:1098765432",
+            "actor_id": "19209611",
+            "post_id": "1860200000000000010",
+            "target_account_id": "1098765432",
+            **mention,
+        },
+        {
+            "interaction_id": "1860200000000000010:mention:16071326",
+            "actor_id": "19209611",
+            "post_id": "1860200000000000010",
+            "target_account_id": "16071326",
+            **mention,
+        },
+        # The reply names its address (@MayorofLondon) in the reply row, not as a mention.
+        {
+            "interaction_id": "1860210000000000011",
+            "kind": "reply",
+            "actor_id": "1500000000000000042",
+            "post_id": "1860200000000000010",
+            "target_account_id": "19209611",
+            "text": rows[2]["text"],
+        },
+        {
+            "interaction_id": "1860210000000000011:mention:16071326",
+            "actor_id": "1500000000000000042",
+            "post_id": "1860210000000000011",
+            "target_account_id": "16071326",
+            **mention,
+        },
+    ]  # the retweet's @metoffice is the original's: no row
+    mayor = store.arrow("SELECT * FROM accounts WHERE account_id = '19209611'").to_pylist()[0]
+    assert mayor["url"] == "https://x.com/MayorofLondon" and mayor["verified_type"] == 1
+    assert mayor["description"] == (
+        "Mayor of London, Sadiq Khan. Follow @LDN_gov for updates from City Hall. "
+        "http://london.gov.uk\nhttps://www.london.gov.uk/who-we-are/what-mayor-does"
+    )

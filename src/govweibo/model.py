@@ -261,7 +261,9 @@ RECORD_TABLE: dict[type, str] = {
     PostLabel: "post_labels",
 }
 
-INTERACTION_KINDS = ("comment", "reply")
+# mention: Mastodon and X statuses name accounts in structured fields (Weibo mentions
+# stay in the text, parsed by the text pipeline).
+INTERACTION_KINDS = ("comment", "reply", "mention")
 
 
 def schema_of(table: str) -> pa.Schema:

@@ -67,7 +67,11 @@ def activity_expr(
     out = base.left_join(agg, KEYS).drop("platform_right", "account_id_right")
     if has("interactions"):
         i = table("interactions")
-        i = i.filter((i.created_at >= lo) & (i.created_at < hi) & i.actor_id.notnull())
+        # Comments and replies only: a mention row (Mastodon, X) is not a comment.
+        i = i.filter(
+            (i.created_at >= lo) & (i.created_at < hi) & i.actor_id.notnull()
+            & (i.kind != "mention")
+        )  # fmt: skip
         own = i.filter(i.target_account_id.isnull() | (i.target_account_id != i.actor_id))
         rep = own.group_by([own.platform, own.actor_id.name("account_id")]).aggregate(
             replies=own.count()

@@ -16,7 +16,10 @@ _platform = click.option(
     "--platform", type=click.Choice(PLATFORMS), default="weibo", show_default=True
 )
 _kind = click.option(
-    "--keyword", "kind", flag_value="keyword", help="Watch a keyword instead of an account."
+    "--keyword",
+    "kind",
+    flag_value="keyword",
+    help="Watch a keyword (Weibo: a #topic#, Mastodon: a hashtag) instead of an account.",
 )
 
 
@@ -89,7 +92,8 @@ def watch_list_cmd(ctx: click.Context, platform: str | None) -> None:
     "--token-file",
     type=click.Path(path_type=Path, dir_okay=False),
     default=None,
-    help="File holding the access token (else GOVWEIBO_<PLATFORM>_TOKEN).",
+    help="File holding the access token (else GOVWEIBO_<PLATFORM>_TOKEN; Mastodon may go "
+    "without one).",
 )
 @click.pass_context
 def collect_cmd(
@@ -106,7 +110,7 @@ def collect_cmd(
     collect_dir: Path | None,
     token_file: Path | None,
 ) -> None:
-    """Fetch what is new for every watched account and store it (through ingest)."""
+    """Fetch what is new for every watched account and keyword; store it through ingest."""
     token = collect_mod.load_token(platform, token_file)
     spool = collect_dir or Path(settings(ctx).db).resolve().parent / "collect"
     kwargs: dict[str, Any] = dict(
@@ -135,7 +139,9 @@ def collect_cmd(
 
 def _render(run: int, s: CollectSummary) -> None:
     console.print(
-        f"run {run} ({s.platform}): {s.accounts} accounts, {s.requests} requests, "
+        f"run {run} ({s.platform}): {s.accounts} accounts, "
+        + (f"{s.keywords} keywords, " if s.keywords else "")
+        + f"{s.requests} requests, "
         f"{s.pages} pages, {s.records} records: {s.stored} stored, {s.duplicate} duplicate, "
         f"{s.rejected} quarantined"
     )

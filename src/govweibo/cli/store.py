@@ -18,7 +18,11 @@ def status_cmd(ctx: click.Context) -> None:
     """Print what is in the store: table counts, time span, platforms."""
     with open_store(ctx, read_only=True) as store:
         info = inspect.status(store)
-    render_table("Store " + info.path, ["table", "rows"], list(info.counts.items()))
+    render_table(
+        f"Store {info.path} (schema version {info.schema_version})",
+        ["table", "rows"],
+        [*info.counts.items(), *info.collect_counts.items()],
+    )
     if info.first_post:
         console.print(f"posts from {info.first_post:%Y-%m-%d} to {info.last_post:%Y-%m-%d}")
     for platform, accounts, verified, posts in info.platforms:

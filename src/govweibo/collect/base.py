@@ -24,6 +24,10 @@ TOKEN_ENV = {"weibo": "GOVWEIBO_WEIBO_TOKEN", "mastodon": "GOVWEIBO_MASTODON_TOK
 # Sina error codes: expired / invalid / revoked token, and rate limits.
 SINA_TOKEN_ERRORS = {21314, 21315, 21316, 21317, 21327, 21332}
 SINA_RATE_ERRORS = {10022, 10023, 10024}
+# The app lacks the endpoint (10005 "need a high level appkey", 10014 "Insufficient app
+# permissions"), or the user refused the scope (10032): a property of the app, not of
+# the token (open.weibo.com/wiki/Error_code and /wiki/Scope).
+SINA_PERMISSION_ERRORS = {10005, 10014, 10032}
 MAX_WAIT_S = 3600.0
 
 Sleep = Callable[[float], None]
@@ -38,8 +42,20 @@ class TokenError(CollectError):
     """The access token was refused (expired, invalid, revoked): the run stops."""
 
 
+class PermissionDenied(CollectError):
+    """The app may not call this endpoint (Sina's advanced interfaces): that watch stops."""
+
+
+# Platforms whose public endpoints answer without a token (Mastodon: account lookup,
+# account statuses, status context, hashtag timelines, unless the instance disabled
+# public previews). Weibo needs one for every call.
+ANONYMOUS_OK = {"mastodon"}
+
+
 def load_token(platform: str, token_file: Path | None = None) -> str:
-    """The OAuth2 access token from a file, or else from GOVWEIBO_<PLATFORM>_TOKEN."""
+    """The OAuth2 access token from a file, or else from GOVWEIBO_<PLATFORM>_TOKEN.
+
+    '' (anonymous) when neither is set and the platform allows it."""
     if token_file is not None:
         try:
             token = token_file.read_text(encoding="utf-8").strip()
@@ -47,6 +63,8 @@ def load_token(platform: str, token_file: Path | None = None) -> str:
             raise ConfigError(f"cannot read token file {token_file}: {exc.strerror}") from None
     else:
         token = os.environ.get(TOKEN_ENV.get(platform, ""), "").strip()
+    if not token and token_file is None and platform in ANONYMOUS_OK:
+        return ""
     if not token:
         env = TOKEN_ENV.get(platform, "?")
         raise ConfigError(f"no {platform} access token: set {env} or pass --token-file")
@@ -117,7 +135,8 @@ class HttpClient:
     ) -> None:
         self.platform = platform
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
-        self._auth = f"OAuth2 {token}" if platform == "weibo" else f"Bearer {token}"
+        scheme = "OAuth2" if platform == "weibo" else "Bearer"
+        self._auth = f"{scheme} {token}" if token else None  # None: anonymous requests
         self.sleep = sleep
         self.now = now or (lambda: datetime.now(UTC))
         self.timeout = timeout
@@ -126,6 +145,10 @@ class HttpClient:
         self.log = log
         self.rate = RateLimit()
         self.requests = 0
+
+    @property
+    def has_token(self) -> bool:
+        return self._auth is not None
 
     def url(self, endpoint: str, params: dict[str, Any]) -> str:
         query = urllib.parse.urlencode({k: v for k, v in params.items() if v is not None})
@@ -156,6 +179,17 @@ class HttpClient:
             self._log(page, endpoint, url, problem)
             if problem is None:
                 return page
+            if problem == "permission":
+                raise PermissionDenied(
+                    f"{self.platform} {endpoint}: the app has no permission for this endpoint "
+                    f"(HTTP {page.status}{_sina_code(page.body)})"
+                )
+            if problem == "token" and not self._auth:
+                raise TokenError(
+                    f"{self.platform} {endpoint}: HTTP {page.status} without a token (the "
+                    "instance does not serve this publicly); set "
+                    f"{TOKEN_ENV.get(self.platform, 'the token')} or pass --token-file"
+                )
             if problem == "token":
                 raise TokenError(
                     f"{self.platform} {endpoint}: the access token was refused "
@@ -172,9 +206,10 @@ class HttpClient:
         raise AssertionError("unreachable")
 
     def _request(self, url: str) -> Page:
-        req = urllib.request.Request(
-            url, headers={"Authorization": self._auth, "Accept": "application/json"}
-        )
+        sent = {"Accept": "application/json"}
+        if self._auth:
+            sent["Authorization"] = self._auth
+        req = urllib.request.Request(url, headers=sent)
         started = time.monotonic()
         fetched_at = self.now()
         self.requests += 1
@@ -195,7 +230,9 @@ class HttpClient:
         return Page(url, status, body, raw, fetched_at, _rate(headers, fetched_at), elapsed)
 
     def _problem(self, page: Page) -> str | None:
-        code = page.body.get("error_code") if isinstance(page.body, dict) else None
+        code = _int(page.body.get("error_code")) if isinstance(page.body, dict) else None
+        if code in SINA_PERMISSION_ERRORS:
+            return "permission"
         if page.status in (401, 403) or code in SINA_TOKEN_ERRORS:
             return "token"
         if page.status == 429 or code in SINA_RATE_ERRORS:
@@ -209,6 +246,14 @@ class HttpClient:
     def _log(self, page: Page, endpoint: str, url: str, problem: str | None) -> None:
         if self.log is not None:
             self.log(page, endpoint, url, page.elapsed_ms, problem or "ok")
+
+
+def _int(value: Any) -> int | None:
+    # Sina sends error_code as a number, some proxies and old docs as a string.
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _sina_code(body: Any) -> str:

@@ -4,16 +4,24 @@ Per watched account (acct such as 'user' or 'user@host', or a numeric id) and ru
 `accounts/lookup` (profile -> account observation), a snapshot of the recent statuses
 (`accounts/:id/statuses`, timeline observation), new statuses since the cursor (paged
 with max_id), and `statuses/:id/context` for posts with more replies than the store
-holds. Stored platform: 'mastodon:<instance host>' (ids are local to the instance).
+holds. Per watched keyword: the public hashtag timeline (`timelines/tag/:hashtag`),
+since_id/max_id paging like an account's statuses. With --mentions: the token owner's
+notifications of type mention. Stored platform: 'mastodon:<instance host>' (ids are
+local to the instance).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
+from govweibo.collect.base import CollectError
 from govweibo.collect.weibo import WeiboCollector, _id, _items, held_counts
+
+# Mastodon serves at most 40 statuses per page (docs.joinmastodon.org/methods/accounts,
+# /methods/timelines): asking for more and getting 40 must not look like a last page.
+MAX_LIMIT = 40
 
 
 @dataclass
@@ -21,6 +29,10 @@ class MastodonCollector(WeiboCollector):
     platform = "mastodon"
     fmt = "mastodon"
     count_param = "limit"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.count = min(self.count, MAX_LIMIT)
 
     @property
     def stored_platform(self) -> str:
@@ -65,6 +77,17 @@ class MastodonCollector(WeiboCollector):
                 page = self.client.get(endpoint, {})
                 self._tick(account, endpoint, self._store(account, endpoint, [page]))
 
+    def collect_keyword(self, keyword: str) -> None:
+        """Public statuses with the hashtag, newest first, down to what the last run saw."""
+        tag = keyword.strip().strip("#")
+        if not tag:
+            return
+        endpoint = f"timelines/tag/{quote(tag, safe='')}"
+        self._paged(f"#{tag}", endpoint, "timelines/tag", {})
+        self.summary.keywords += 1
+
     def collect_mentions(self) -> None:
-        """Mentions come through notifications, which this collector does not read yet."""
-        self.summary.errors.append("mastodon: --mentions is not supported yet")
+        """Statuses mentioning the token's owner: its notifications of type mention."""
+        if not self.client.has_token:
+            raise CollectError("mastodon --mentions reads notifications: it needs a token")
+        self._paged("@me", "notifications", "notifications", {"types[]": "mention"})

@@ -42,7 +42,10 @@ def collect_once(
     progress: Progress | None = None,
     timeout: float = 30.0,
 ) -> CollectSummary:
-    """Collect every watched account of `platform` once. A refused token stops the run."""
+    """Collect every watch (accounts, keywords) of `platform` once.
+
+    A refused token stops the run; any other failure is noted and the next watch goes on.
+    """
     if platform not in COLLECTORS:
         raise ConfigError(
             f"no collector for platform '{platform}' (known: {', '.join(COLLECTORS)})"
@@ -50,7 +53,6 @@ def collect_once(
     base_url = base_url or DEFAULT_BASE_URLS[platform]
     if not base_url:
         raise ConfigError(f"{platform}: pass --base-url, e.g. https://social.example/api/v1/")
-    state.ensure_tables(store)
 
     def log(page: Page | None, endpoint: str, url: str, elapsed: int, outcome: str) -> None:
         status = page.status if page else None
@@ -85,17 +87,25 @@ def collect_once(
         snapshot_pages=snapshot_pages,
         progress=progress,
     )
-    watches = [w for w in state.watch_list(store, platform=platform) if w.kind == "account"]
+    watches = state.watch_list(store, platform=platform)
     try:
         for watch in watches:
             try:
-                collector.collect_account(watch.value)
+                if watch.kind == "keyword":
+                    collector.collect_keyword(watch.value)
+                else:
+                    collector.collect_account(watch.value)
+            except TokenError:
+                raise
+            except CollectError as exc:  # includes PermissionDenied: the next watch goes on
+                collector.summary.errors.append(str(exc))
+        if mentions:
+            try:
+                collector.collect_mentions()
             except TokenError:
                 raise
             except CollectError as exc:
                 collector.summary.errors.append(str(exc))
-        if mentions:
-            collector.collect_mentions()
     finally:
         collector.summary.requests = client.requests
     return collector.summary

@@ -1,7 +1,7 @@
 """Collector state in the store: the watch list, paging cursors and the request log.
 
-The tables are created here with CREATE TABLE IF NOT EXISTS; they should become a
-store migration once the collector settles.
+The tables (watch_list, collect_cursors, collect_log) are created by the store's
+schema migration to version 2 (`govweibo.store.schema.COLLECT_TABLES`).
 """
 
 from __future__ import annotations
@@ -15,24 +15,6 @@ from govweibo.store import Store
 
 PLATFORMS = ("weibo", "mastodon")
 KINDS = ("account", "keyword")
-
-DDL = (
-    """CREATE TABLE IF NOT EXISTS watch_list (
-        platform VARCHAR NOT NULL, kind VARCHAR NOT NULL, value VARCHAR NOT NULL,
-        added_at TIMESTAMPTZ NOT NULL, PRIMARY KEY (platform, kind, value))""",
-    """CREATE TABLE IF NOT EXISTS collect_cursors (
-        platform VARCHAR NOT NULL, account VARCHAR NOT NULL, endpoint VARCHAR NOT NULL,
-        since_id VARCHAR, max_id VARCHAR, high_id VARCHAR, next_url VARCHAR,
-        updated_at TIMESTAMPTZ NOT NULL, PRIMARY KEY (platform, account, endpoint))""",
-    """CREATE TABLE IF NOT EXISTS collect_log (
-        requested_at TIMESTAMPTZ NOT NULL, platform VARCHAR, endpoint VARCHAR, url VARCHAR,
-        status INTEGER, records BIGINT, elapsed_ms BIGINT, message VARCHAR)""",
-)
-
-
-def ensure_tables(store: Store) -> None:
-    for ddl in DDL:
-        store.con.execute(ddl)
 
 
 @dataclass
@@ -56,7 +38,9 @@ def _check(platform: str, kind: str, value: str) -> str:
         raise ConfigError(f"unknown platform '{platform}' (known: {', '.join(PLATFORMS)})")
     if kind not in KINDS:
         raise ConfigError(f"unknown watch kind '{kind}' (known: {', '.join(KINDS)})")
-    value = value.strip().lstrip("@") if kind == "account" else value.strip()
+    # A keyword is a Weibo topic (#辟谣#) or a Mastodon hashtag (#Warntag): the '#'s are
+    # how people write them, not part of the keyword.
+    value = value.strip().lstrip("@") if kind == "account" else value.strip().strip("#").strip()
     if not value:
         raise ConfigError("a watch needs a non-empty value")
     return value
@@ -64,7 +48,6 @@ def _check(platform: str, kind: str, value: str) -> str:
 
 def watch_add(store: Store, value: str, *, platform: str = "weibo", kind: str = "account") -> bool:
     """Add a watch; False when it was already there."""
-    ensure_tables(store)
     value = _check(platform, kind, value)
     before = len(watch_list(store, platform=platform))
     store.con.execute(
@@ -77,8 +60,7 @@ def watch_add(store: Store, value: str, *, platform: str = "weibo", kind: str = 
 def watch_remove(
     store: Store, value: str, *, platform: str = "weibo", kind: str = "account"
 ) -> bool:
-    """Remove a watch and its cursors; False when there was no such watch."""
-    ensure_tables(store)
+    """Remove a watch and its paging cursors; False when there was no such watch."""
     value = _check(platform, kind, value)
     row = store.con.execute(
         "SELECT count(*) FROM watch_list WHERE platform = ? AND kind = ? AND value = ?",
@@ -88,15 +70,15 @@ def watch_remove(
         "DELETE FROM watch_list WHERE platform = ? AND kind = ? AND value = ?",
         [platform, kind, value],
     )
-    if kind == "account":
-        store.con.execute(
-            "DELETE FROM collect_cursors WHERE platform = ? AND account = ?", [platform, value]
-        )
+    # The cursors' account: the watch itself, '#<keyword>' for a keyword.
+    account = value if kind == "account" else f"#{value}"
+    store.con.execute(
+        "DELETE FROM collect_cursors WHERE platform = ? AND account = ?", [platform, account]
+    )
     return bool(row and row[0])
 
 
 def watch_list(store: Store, *, platform: str | None = None) -> list[Watch]:
-    ensure_tables(store)
     sql = "SELECT platform, kind, value, added_at FROM watch_list"
     params: list[Any] = []
     if platform:

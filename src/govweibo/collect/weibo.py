@@ -9,6 +9,8 @@ Per watched account and run:
    previous high-water mark. The cursor is saved after each stored page.
 4. Comments (`comments/show.json`) and reposts (`statuses/repost_timeline.json`) of posts
    whose counts grew past what the store holds, paged the same way.
+Per watched keyword: `search/topics.json` (posts under the topic #keyword#), an advanced
+interface the app must be granted; without it the watch stops with an error naming that.
 Every page is written to the spool folder and stored through `govweibo.ingest.ingest`.
 """
 
@@ -22,12 +24,17 @@ from pathlib import Path
 from typing import Any
 
 from govweibo.collect import state
-from govweibo.collect.base import CollectError, HttpClient, Page
+from govweibo.collect.base import CollectError, HttpClient, Page, PermissionDenied
 from govweibo.ingest import ReadOptions, ingest
 from govweibo.store import Store
 
 DEFAULT_BASE_URL = "https://api.weibo.com/2/"
 TIMELINE = "statuses/user_timeline.json"
+# open.weibo.com/wiki/2/search/topics: "搜索某一话题下的微博", access level 高级接口
+# (需要授权); q is the topic between two #, count at most 50, page; only the newest
+# 200 results are returned.
+SEARCH = "search/topics.json"
+SEARCH_MAX_COUNT = 50
 PLATFORM = "weibo"
 
 # progress(event, detail): called after each stored page ("page", "<endpoint> <n> records").
@@ -38,6 +45,7 @@ Progress = Callable[[str, str], None]
 class CollectSummary:
     platform: str
     accounts: int = 0
+    keywords: int = 0
     requests: int = 0
     pages: int = 0
     records: int = 0
@@ -64,6 +72,9 @@ class WeiboCollector:
     platform = PLATFORM  # watch list, cursors, spool folder
     fmt = "weibo-api"  # the ingest reader of spooled pages
     count_param = "count"
+
+    def __post_init__(self) -> None:
+        self.summary.platform = self.platform
 
     @property
     def stored_platform(self) -> str:
@@ -220,6 +231,40 @@ class WeiboCollector:
             if int(post.get("reposts_count") or 0) > have_r:
                 key = f"statuses/repost_timeline.json#{pid}"
                 self._paged(account, "statuses/repost_timeline.json", key, {"id": pid})
+
+    # -- one keyword -----------------------------------------------------
+    def collect_keyword(self, keyword: str) -> None:
+        """Posts under the topic #keyword#, newest first, down to what the last run saw.
+
+        search/topics pages by number, not by id, so an unfinished pass cannot resume:
+        the next run starts again at page 1 (the API keeps only the newest 200 anyway).
+        """
+        topic = keyword.strip().strip("#")
+        key = f"#{topic}"
+        cur = state.get_cursor(self.store, self.platform, key, SEARCH)
+        count = min(self.count, SEARCH_MAX_COUNT)
+        high = cur.since_id
+        for number in range(1, self.max_pages + 1):
+            try:
+                page = self.client.get(SEARCH, {"q": topic, "count": count, "page": number})
+            except PermissionDenied as exc:
+                raise CollectError(
+                    f"{exc}. Keyword watches on Weibo use search/topics.json, an advanced "
+                    "interface (高级接口) that Sina grants per app on application at "
+                    "open.weibo.com; Sina's open API has no other search endpoint"
+                ) from None
+            n = self._store(key, SEARCH, [page])
+            if page.body is None:  # keep the old cursor: the next run reads it again
+                self.summary.errors.append(f"{key} {SEARCH}: malformed page, stopped")
+                self._tick(key, SEARCH, n)
+                return
+            ids = [i for i in map(_id, _items(page.body)) if i]
+            high = _max_id([high, *ids])
+            self._tick(key, SEARCH, n)
+            if len(ids) < count or (cur.since_id and min(map(int, ids)) <= int(cur.since_id)):
+                break
+        self.summary.keywords += 1
+        state.save_cursor(self.store, self.platform, key, SEARCH, state.Cursor(high), self.now())
 
     def collect_mentions(self) -> None:
         """Posts mentioning the token's own account (useful when it is the watched one)."""

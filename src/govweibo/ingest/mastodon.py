@@ -1,10 +1,15 @@
-"""Mastodon REST API JSON: account statuses pages, status contexts, single statuses.
+"""Mastodon REST API JSON: statuses pages (account, hashtag), contexts, notifications.
 
 Platform: ids are local to the instance that served them, so the platform is
 'mastodon:<host>' (host of that instance: ReadOptions.platform when it starts with
 'mastodon', else the host of the first local account's URL), or plain 'mastodon'
 when no local account shows the host. A boost is a post with retweeted_post_id; a
-reply is a post with parent_post_id plus an interactions row of kind 'reply'.
+reply is a post with parent_post_id plus an interactions row of kind 'reply'; each
+account a status mentions is an interactions row of kind 'mention' (except the
+account replied to, which the reply row already names).
+Accounts: the note as text with link targets kept, then the profile fields as
+'name: value' lines; fields the instance verified (rel="me" links, `verified_at`)
+set verified and go to verified_reason as 'mastodon:verified-link <url> …'.
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ from govweibo.model import Account, AccountObservation, Batch, Interaction, Post
 _BREAK = re.compile(r"<br\s*/?>|</p>\s*<p>", re.I)
 _TAG = re.compile(r"<[^>]+>")
 _ANCHOR = re.compile(r"<a\s[^>]*>", re.I)
+_LINK = re.compile(r"<a\s([^>]*)>(.*?)</a>", re.I | re.S)
+_HREF = re.compile(r"""href=["']([^"']+)["']""", re.I)
 
 
 def html_to_text(value: str | None) -> str | None:
@@ -35,6 +42,46 @@ def html_to_text(value: str | None) -> str | None:
         return None
     text = _TAG.sub("", _BREAK.sub("\n", value))
     return html.unescape(text).strip()
+
+
+def _link_text(match: re.Match[str]) -> str:
+    """An anchor as plain text that keeps where it points (a profile's links are evidence)."""
+    attrs, inner = match.group(1), match.group(2)
+    href = _HREF.search(attrs)
+    text = html_to_text(inner) or ""
+    if not href or "mention" in attrs or "hashtag" in attrs:
+        return text
+    url = html.unescape(href.group(1))
+    if not url.startswith(("http://", "https://")):
+        return text
+    bare = text.removeprefix("https://").removeprefix("http://").removeprefix("www.")
+    bare = bare.rstrip("/…")
+    # Mastodon shows a shortened URL as the text of a link to itself: keep the URL.
+    looks_like_url = "." in bare and " " not in bare and bare in url
+    return url if looks_like_url else f"{text} ({url})"
+
+
+def profile_text(note: str | None, fields: Any) -> str | None:
+    """The note as text, links with their targets, then each profile field as 'name: value'."""
+    parts = [html_to_text(_LINK.sub(_link_text, note)) if note else None]
+    for fld in fields if isinstance(fields, list) else []:
+        if isinstance(fld, dict) and fld.get("name"):
+            value = html_to_text(_LINK.sub(_link_text, str(fld.get("value") or ""))) or ""
+            parts.append(f"{html_to_text(str(fld['name']))}: {value}".strip())
+    text = "\n".join(p for p in parts if p)
+    return text or None
+
+
+def verified_links(fields: Any) -> list[str]:
+    """Link targets of the profile fields the instance verified (rel="me" back-links)."""
+    out = []
+    for fld in fields if isinstance(fields, list) else []:
+        if isinstance(fld, dict) and fld.get("verified_at"):
+            found = _HREF.search(str(fld.get("value") or ""))
+            value = html.unescape(found.group(1)) if found else html_to_text(str(fld["value"]))
+            if value:
+                out.append(value)
+    return out
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -143,10 +190,20 @@ class FieldError(ValueError):
 
 def _statuses(doc: Any) -> list[Any]:
     if isinstance(doc, list):
-        return doc
+        # Notifications (the collector's --mentions) wrap the status they are about;
+        # those about no status (follows) carry nothing to store.
+        return [
+            d.get("status") if _is_notification(d) else d
+            for d in doc
+            if not _is_notification(d) or isinstance(d.get("status"), dict)
+        ]
     if isinstance(doc, dict) and ("ancestors" in doc or "descendants" in doc):
         return list(doc.get("ancestors") or []) + list(doc.get("descendants") or [])
     return [doc] if isinstance(doc, dict) else []
+
+
+def _is_notification(obj: Any) -> bool:
+    return isinstance(obj, dict) and "type" in obj and "content" not in obj
 
 
 def _platform(units: list[tuple[int, Any, str]], opts: ReadOptions) -> str:
@@ -180,13 +237,16 @@ def _account(acct: Any, platform: str, when: datetime, label: str) -> list[Any]:
     if not isinstance(acct, dict):
         raise FieldError(label)
     aid = _req(acct, "id", f"{label}.id")
+    links = verified_links(acct.get("fields"))
     return [
         Account(
             platform,
             aid,
             screen_name=acct.get("display_name") or acct.get("acct"),
-            description=html_to_text(acct.get("note")),
+            description=profile_text(acct.get("note"), acct.get("fields")),
             url=acct.get("url"),
+            verified=True if links else None,
+            verified_reason="mastodon:verified-link " + " ".join(links) if links else None,
             created_at=_time(acct, "created_at", f"{label}.created_at"),
             profile_observed_at=when,
         ),
@@ -240,8 +300,10 @@ def _map(status: Any, platform: str, when: datetime) -> tuple[list[Any], list[An
     nested = _account(status.get("account"), platform, when, "account")
     reblog = status.get("reblog")
     if isinstance(reblog, dict):
-        nested.append(_post(reblog, platform, when, "reblog."))
+        boosted = _post(reblog, platform, when, "reblog.")
+        nested.append(boosted)
         nested.extend(_account(reblog.get("account"), platform, when, "reblog.account"))
+        nested.extend(_mentions(reblog, boosted))
     if post.parent_post_id:
         acct = status["account"]
         nested.append(
@@ -260,4 +322,31 @@ def _map(status: Any, platform: str, when: datetime) -> tuple[list[Any], list[An
                 likes=post.likes,
             )
         )
+    nested.extend(_mentions(status, post))
     return [post], nested
+
+
+def _mentions(status: dict[str, Any], post: Post) -> list[Interaction]:
+    """One 'mention' row per account the status mentions (not its author, and not the
+    account replied to: Mastodon puts that mention in every reply, the reply row has it)."""
+    skip = {post.author_id, _str(status.get("in_reply_to_account_id"))}
+    account = status.get("account") or {}
+    rows = []
+    for m in status.get("mentions") or []:
+        mid = _str(m.get("id")) if isinstance(m, dict) else None
+        if not mid or mid in skip:
+            continue
+        skip.add(mid)
+        rows.append(
+            Interaction(
+                post.platform,
+                f"{post.post_id}:mention:{mid}",
+                "mention",
+                actor_id=post.author_id,
+                actor_name=account.get("acct"),
+                post_id=post.post_id,
+                target_account_id=mid,
+                created_at=post.created_at,
+            )
+        )
+    return rows

@@ -3,7 +3,13 @@
 Platform 'x'. Mapping onto the canonical model:
 - retweeted and quoted -> retweeted_post_id (Weibo's repost-with-comment is closest to
   a quote); replied_to -> parent_post_id plus an interactions row of kind 'reply'.
+- entities.mentions -> an interactions row of kind 'mention' per mentioned user id
+  (not in retweets, whose mentions are the original's; not the user replied to,
+  whom the reply row names).
 - includes.users -> accounts and account_observations; includes.tweets -> posts (nested).
+  The description's t.co links are expanded (entities.description.urls) and the
+  profile website (entities.url) is added as a last line: profile links are evidence
+  for the registry's English rules.
 - verified_type: 'government' -> 1 and 'business' -> 2 (Sina's government and enterprise
   codes, so the registry's rules apply), 'blue' -> 0, 'none' -> -1; the original value
   is kept in verified_reason as 'x:<type>'.
@@ -135,6 +141,24 @@ def _tweet(tweet: Any, when: datetime) -> list[Any]:
         has_url=bool(entities.get("urls")),
     )
     out: list[Any] = [post]
+    if "retweeted" not in refs:
+        skip = {post.author_id, _str(tweet.get("in_reply_to_user_id"))}
+        for m in entities.get("mentions") or []:
+            mid = _str(m.get("id")) if isinstance(m, dict) else None
+            if mid is None or mid in skip:
+                continue
+            skip.add(mid)
+            out.append(
+                Interaction(
+                    PLATFORM,
+                    f"{tid}:mention:{mid}",
+                    "mention",
+                    actor_id=post.author_id,
+                    post_id=tid,
+                    target_account_id=mid,
+                    created_at=post.created_at,
+                )
+            )
     if post.parent_post_id:
         out.append(
             Interaction(
@@ -166,7 +190,7 @@ def _user(user: Any, when: datetime) -> list[Any]:
             PLATFORM,
             uid,
             screen_name=user.get("name") or username,
-            description=user.get("description"),
+            description=_profile_text(user),
             url=f"https://x.com/{username}" if username else None,
             verified=user.get("verified"),
             verified_type=VERIFIED_TYPES.get(vtype) if vtype else None,
@@ -184,6 +208,29 @@ def _user(user: Any, when: datetime) -> list[Any]:
             statuses=metrics.get("tweet_count"),
         ),
     ]
+
+
+def _expanded(urls: Any) -> list[tuple[str, str]]:
+    """(t.co link, expanded link) pairs of an entities urls list."""
+    items = urls if isinstance(urls, list) else []
+    return [
+        (str(u["url"]), str(u["expanded_url"]))
+        for u in items
+        if isinstance(u, dict) and u.get("url") and u.get("expanded_url")
+    ]
+
+
+def _profile_text(user: dict[str, Any]) -> str | None:
+    """The description with its t.co links expanded, and the profile website after it."""
+    found = user.get("entities")
+    entities: dict[str, Any] = found if isinstance(found, dict) else {}
+    text = str(user.get("description") or "")
+    for short, full in _expanded((entities.get("description") or {}).get("urls")):
+        text = text.replace(short, full)
+    site = _expanded((entities.get("url") or {}).get("urls"))
+    if site and site[0][1] not in text:
+        text = f"{text}\n{site[0][1]}" if text else site[0][1]
+    return text or None
 
 
 def _str(value: Any) -> str | None:

@@ -12,7 +12,10 @@ The method is in docs/registry.md.
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -81,9 +84,13 @@ def classify_accounts(
     """
     rules = rules or default_rules()
     over = ibis.memtable(load_overrides(overrides)) if overrides is not None else None
+    order: tuple[str, ...] = ()
     if isinstance(accounts, pa.Table):
         backend = ibis.duckdb.connect()
-        table = backend.create_table("accounts", accounts, temp=True)
+        # Rows come out in the order they came in.
+        rows = pa.array(range(accounts.num_rows), pa.int64())
+        table = backend.create_table("accounts", accounts.append_column("_row", rows), temp=True)
+        order = ("_row",)
     elif isinstance(accounts, ir.Table):
         table = accounts
     else:
@@ -91,14 +98,45 @@ def classify_accounts(
             f"classify_accounts needs an Ibis or Arrow table, not {type(accounts).__name__}"
         )
     with (
-        prepare(table).cache() as base,
-        find_hits(base, ibis.memtable(rules.lexicon)).cache() as hits,
+        _small_table(table, rules.lexicon) as lexicon,
+        prepare(table, order).cache() as base,
+        find_hits(base, lexicon).cache() as hits,
     ):
+        # Only when some account needs them: a Weibo store's SQL stays as it was.
+        english = rules.english is not None and bool(
+            base.filter(rules.english.applies(base.platform)).count().to_pyarrow().as_py()
+        )
         expr = profiles_expr(
-            base, hits, rules, over, overrides_label(overrides) if overrides else ""
+            base,
+            hits,
+            rules,
+            over,
+            overrides_label(overrides) if overrides else "",
+            english=english,
         )
         result = expr.to_pyarrow()
     return result.cast(PROFILE_SCHEMA)
+
+
+@contextmanager
+def _small_table(like: ir.Table, data: pa.Table) -> Iterator[ir.Table]:
+    """`data` as a table of `like`'s backend, usable inside a cached expression.
+
+    The PySpark backend's `cache()` does not register the `ibis.memtable`s the cached
+    expression reads (ibis 12: TABLE_OR_VIEW_NOT_FOUND), so there the data becomes a
+    Spark temporary view for the duration; elsewhere a memtable is enough.
+    """
+    backend = like._find_backend()
+    if backend.name != "pyspark":
+        yield ibis.memtable(data)
+        return
+    name = f"govweibo_small_{uuid.uuid4().hex}"
+    session = backend._session
+    session.createDataFrame(data).createOrReplaceTempView(name)
+    try:
+        yield backend.table(name)
+    finally:
+        session.catalog.dropTempView(name)
 
 
 @dataclass

@@ -21,6 +21,7 @@ Decision order (first that applies), recorded as `rule=` in the evidence:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ import ibis
 import ibis.expr.types as ir
 
 from govweibo.reference import provinces
+from govweibo.registry.english import EnglishRules, decide_en
 from govweibo.registry.match import aggregate_signals, drop_contained
 from govweibo.registry.ruleset import RuleSet
 
@@ -61,28 +63,39 @@ def _col(t: ir.Table, name: str, typ: str) -> ir.Value:
     return t[name].cast(typ) if name in t.columns else ibis.null(typ)
 
 
-def prepare(accounts: ir.Table) -> ir.Table:
+def prepare(accounts: ir.Table, order_by: Sequence[str] = ()) -> ir.Table:
     """The columns the classifier reads, and a row key `k` (materialise before reuse).
 
     Texts are only null-filled: case and whitespace do not matter to the matcher (ASCII
     terms are in the lexicon in both cases), and string functions cost ~1 s per column
     per million accounts on DuckDB.
+
+    `k` numbers the rows in `order_by` (columns of `accounts`, e.g. an input position),
+    else by the natural key (one row per account is assumed). An unordered row_number()
+    is whatever order the engine scans in (on Spark it changes with the partitioning),
+    and the output is sorted by `k`, so it must not depend on the engine.
     """
 
     def text(name: str) -> ir.StringValue:
         return _col(accounts, name, "string").fill_null("")
 
-    return accounts.select(
+    t = accounts.select(
+        *[accounts[c] for c in order_by],
         platform=_col(accounts, "platform", "string"),
         account_id=_col(accounts, "account_id", "string"),
         vt=_col(accounts, "verified_type", "int32"),
         r=text("verified_reason"),
         n=text("screen_name"),
         d=text("description"),
+        u=text("url"),  # for the English rules (a Mastodon account's home instance)
         pcode=_col(accounts, "province_code", "string"),
         loc=_col(accounts, "location", "string"),
-        k=ibis.row_number(),
     )
+    keys = list(order_by) or ["platform", "account_id"]
+    # Nulls last, spelled out: DuckDB and Spark default to opposite ends (a missing
+    # platform column is all nulls).
+    t = t.mutate(k=ibis.row_number().over(order_by=[ibis.asc(c, nulls_first=False) for c in keys]))
+    return t.drop(*order_by)
 
 
 def _level_of(rank: ir.Value) -> ir.Value:
@@ -340,21 +353,39 @@ def finish(d: ir.Table, overrides: ir.Table | None, overrides_name: str) -> ir.T
     return out.order_by("_k").drop("_k")
 
 
+def with_english(zh: ir.Table, base: ir.Table, en: EnglishRules) -> ir.Table:
+    """Accounts of the English rules' platforms take the English decision, unless it found
+    nothing and the Chinese rules found a government organ (a Chinese profile on X)."""
+    e = decide_en(base.filter(en.applies(base.platform)), en)
+    z = zh.select(zk=zh.k, z_gov=zh.rule_gov)
+    e2 = e.left_join(z, e.k == z.zk)
+    use_zh = (e2.rule == "en_no_signal") & e2.z_gov.fill_null(False)
+    keep_en = e2.filter(~use_zh).select(*zh.columns).cast(zh.schema())
+    zh_ks = e2.filter(use_zh).select(k2=e2.k)
+    keep_zh = zh.filter(~en.applies(zh.platform)).union(zh.semi_join(zh_ks, zh.k == zh_ks.k2))
+    return keep_zh.union(keep_en)
+
+
 def profiles_expr(
     base: ir.Table,
     hits: ir.Table,
     rules: RuleSet,
     overrides: ir.Table | None = None,
     overrides_name: str = "",
+    *,
+    english: bool = False,
 ) -> ir.Table:
     """The account_profiles expression from a materialised `prepare(...)` and its hits.
 
     Both inputs are reused several times, so the caller materialises them
     (`Table.cache()`): the row key must not be recomputed, and the term join is the
-    costly step.
+    costly step. `english`: some accounts belong to the English rules' platforms.
     """
     sig = aggregate_signals(drop_contained(hits))
-    return finish(decide(base, sig, rules), overrides, overrides_name)
+    d = decide(base, sig, rules)
+    if english and rules.english is not None:
+        d = with_english(d, base, rules.english)
+    return finish(d, overrides, overrides_name)
 
 
 def overrides_label(path: str | Path) -> str:

@@ -2,7 +2,10 @@
 
 Each line: {"user": <Sina user object>, "label": {"is_government": bool,
 "kind": "agency"|"official"|null, "sector": …|null, "level": …|null,
-"province": "浙江"|null}, "source": "where the label comes from"}.
+"province": "浙江"|null}, "source": "where the label comes from"}, and optionally
+"platform" ("weibo" when absent; "x" or "mastodon:<host>" for the English rules, with the
+user's fields named as the canonical accounts columns: screen_name, description, url,
+verified_type, verified_reason).
 Kind, sector, level and province are scored on the accounts labelled government,
 a null label meaning "none" (a central organ has no province).
 """
@@ -130,7 +133,10 @@ def read_labels(path: str | Path) -> list[tuple[int, dict[str, Any], dict[str, A
             v = label.get(key)
             if v is not None and v not in ok:
                 raise LabelFileError(f"{p}:{n}: label.{key} {v!r} is not allowed")
-        row = user_to_account(user)
+        platform = obj.get("platform", "weibo")
+        if not isinstance(platform, str) or not platform:
+            raise LabelFileError(f"{p}:{n}: platform must be a non-empty string")
+        row = user_to_account(user, platform)
         row["account_id"] = row["account_id"] or f"line-{n}"
         if row["account_id"] in seen:
             raise LabelFileError(f"{p}:{n}: account {row['account_id']} is labelled twice")

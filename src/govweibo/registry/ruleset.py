@@ -20,6 +20,7 @@ import pyarrow as pa
 from govweibo.errors import ConfigError
 from govweibo.reference import provinces
 from govweibo.reference.divisions import divisions, province_of
+from govweibo.registry.english import EnglishRules
 
 SECTORS = (
     "public_security",
@@ -87,6 +88,8 @@ class RuleSet:
     families: list[FamilyRule] = field(default_factory=list)
     central_has_province: bool = False
     files: list[str] = field(default_factory=list)
+    # Rules from files with lang = "en" (Mastodon, X); None when no such file was loaded.
+    english: EnglishRules | None = None
 
     @classmethod
     def load(cls, extra: Iterable[str | Path] = (), *, shipped: bool = True) -> RuleSet:
@@ -116,9 +119,16 @@ class RuleSet:
         def fail(msg: str) -> ConfigError:
             return ConfigError(f"rules file {path}: {msg}")
 
+        lang = doc.get("lang", "zh")
+        if lang == "en":
+            self.english = self.english or EnglishRules()
+            self.english.merge(doc, path, SECTORS)
+            return
+        if lang != "zh":
+            raise fail(f"unknown lang {lang!r} (known: zh, en)")
         for key, value in doc.items():
             if key in ("lang", "platform"):
-                continue  # extension point: only zh/weibo rules exist so far
+                continue
             if key == "central_has_province":
                 self.central_has_province = bool(value)
             elif key == "sector":

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from govweibo.store import Store
+from govweibo.store.schema import COLLECT_TABLES
 
 
 @dataclass
@@ -16,6 +17,10 @@ class StoreStatus:
     first_post: datetime | None
     last_post: datetime | None
     platforms: list[tuple[str, int, int, int]]
+    schema_version: int = 0
+    # Collector state (watch list, cursors, request log); absent from a read-only
+    # store that was last opened by a govweibo before schema version 2.
+    collect_counts: dict[str, int] = field(default_factory=dict)
 
 
 def status(store: Store) -> StoreStatus:
@@ -33,6 +38,12 @@ def status(store: Store) -> StoreStatus:
         first_post=span[0] if span else None,
         last_post=span[1] if span else None,
         platforms=[(str(p), int(a), int(v), int(n)) for p, a, v, n in platforms],
+        schema_version=store.schema_version(),
+        collect_counts={
+            name: int(store.con.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0])  # type: ignore[index]
+            for name in COLLECT_TABLES
+            if store.has_table(name)
+        },
     )
 
 

@@ -10,7 +10,7 @@ import pyarrow as pa
 from govweibo import model
 from govweibo.errors import StoreError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def duck_type(t: pa.DataType) -> str:
@@ -43,8 +43,32 @@ def _v1(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(create_table_sql(name))
 
 
+# The collector's own state (govweibo.collect.state), not canonical data: the watch
+# list, paging cursors and the request log. Fixed DDL, not generated from model.py,
+# so that _v1 (which creates model.TABLES) never grows them.
+COLLECT_TABLES: dict[str, str] = {
+    "watch_list": """CREATE TABLE IF NOT EXISTS watch_list (
+        platform VARCHAR NOT NULL, kind VARCHAR NOT NULL, value VARCHAR NOT NULL,
+        added_at TIMESTAMPTZ NOT NULL, PRIMARY KEY (platform, kind, value))""",
+    "collect_cursors": """CREATE TABLE IF NOT EXISTS collect_cursors (
+        platform VARCHAR NOT NULL, account VARCHAR NOT NULL, endpoint VARCHAR NOT NULL,
+        since_id VARCHAR, max_id VARCHAR, high_id VARCHAR, next_url VARCHAR,
+        updated_at TIMESTAMPTZ NOT NULL, PRIMARY KEY (platform, account, endpoint))""",
+    "collect_log": """CREATE TABLE IF NOT EXISTS collect_log (
+        requested_at TIMESTAMPTZ NOT NULL, platform VARCHAR, endpoint VARCHAR, url VARCHAR,
+        status INTEGER, records BIGINT, elapsed_ms BIGINT, message VARCHAR)""",
+}
+
+
+def _v2(con: duckdb.DuckDBPyConnection) -> None:
+    # IF NOT EXISTS: collectors before version 2 created these tables on first use,
+    # with the same columns, so a version-1 store that has them keeps its rows.
+    for ddl in COLLECT_TABLES.values():
+        con.execute(ddl)
+
+
 # Each migration takes the store from version i-1 to i; append, never edit.
-MIGRATIONS: list[Callable[[duckdb.DuckDBPyConnection], None]] = [_v1]
+MIGRATIONS: list[Callable[[duckdb.DuckDBPyConnection], None]] = [_v1, _v2]
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
 

@@ -1,0 +1,91 @@
+"""Schema migrations: a version-1 store file (before the collector tables were a migration)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from govweibo.collect import watch_add, watch_list
+from govweibo.store import SCHEMA_VERSION, Store
+from govweibo.store.inspect import status
+from govweibo.store.schema import COLLECT_TABLES, MIGRATIONS
+
+WHEN = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+# The DDL collect/state.py ran on first use before schema version 2, verbatim.
+ADHOC_V1 = (
+    """CREATE TABLE IF NOT EXISTS watch_list (
+        platform VARCHAR NOT NULL, kind VARCHAR NOT NULL, value VARCHAR NOT NULL,
+        added_at TIMESTAMPTZ NOT NULL, PRIMARY KEY (platform, kind, value))""",
+    """CREATE TABLE IF NOT EXISTS collect_cursors (
+        platform VARCHAR NOT NULL, account VARCHAR NOT NULL, endpoint VARCHAR NOT NULL,
+        since_id VARCHAR, max_id VARCHAR, high_id VARCHAR, next_url VARCHAR,
+        updated_at TIMESTAMPTZ NOT NULL, PRIMARY KEY (platform, account, endpoint))""",
+    """CREATE TABLE IF NOT EXISTS collect_log (
+        requested_at TIMESTAMPTZ NOT NULL, platform VARCHAR, endpoint VARCHAR, url VARCHAR,
+        status INTEGER, records BIGINT, elapsed_ms BIGINT, message VARCHAR)""",
+)
+
+
+def v1_store(path: Path, *, with_collector: bool) -> None:
+    """A store file as govweibo with schema version 1 left it."""
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE schema_meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+    MIGRATIONS[0](con)
+    con.execute("INSERT INTO schema_meta VALUES ('version', '1')")
+    con.execute(
+        "INSERT INTO posts (platform, post_id, author_id, text) "
+        "VALUES ('weibo', '4100000000000001', '5000000001', '【出行】周末交通管制')"
+    )
+    if with_collector:
+        for ddl in ADHOC_V1:
+            con.execute(ddl)
+        con.execute("INSERT INTO watch_list VALUES ('weibo', 'account', '5000000001', ?)", [WHEN])
+        con.execute(
+            "INSERT INTO collect_cursors VALUES ('weibo', '5000000001', "
+            "'statuses/user_timeline.json', NULL, NULL, '4100000000000001', NULL, ?)",
+            [WHEN],
+        )
+        con.execute(
+            "INSERT INTO collect_log VALUES (?, 'weibo', 'users/show.json', "
+            "'https://api.weibo.com/2/users/show.json?uid=5000000001', 200, 1, 85, 'ok')",
+            [WHEN],
+        )
+    con.close()
+
+
+@pytest.mark.parametrize("with_collector", [True, False])
+def test_v1_store_migrates_to_current(tmp_path: Path, with_collector: bool) -> None:
+    path = tmp_path / "v1.duckdb"
+    v1_store(path, with_collector=with_collector)
+    with Store(path) as store:
+        assert store.schema_version() == SCHEMA_VERSION == 2
+        assert all(store.has_table(t) for t in COLLECT_TABLES)
+        info = status(store)
+        assert info.schema_version == 2 and info.counts["posts"] == 1
+        expected = 1 if with_collector else 0
+        assert info.collect_counts == {
+            "watch_list": expected, "collect_cursors": expected, "collect_log": expected
+        }  # fmt: skip
+        # The collector works on the migrated store, and kept what it had.
+        assert watch_add(store, "辟谣", kind="keyword")
+        assert [w.value for w in watch_list(store)] == (
+            ["5000000001", "辟谣"] if with_collector else ["辟谣"]
+        )
+    with Store(path) as again:  # reopening does not migrate twice
+        assert again.schema_version() == 2
+
+
+def test_status_of_a_read_only_v1_store_skips_missing_collector_tables(tmp_path: Path) -> None:
+    path = tmp_path / "v1.duckdb"
+    v1_store(path, with_collector=False)
+    with Store(path, read_only=True) as store:  # read-only: not migrated
+        info = status(store)
+    assert info.schema_version == 1 and info.collect_counts == {}
+
+
+def test_new_store_has_collector_tables(store: Store) -> None:
+    assert all(store.has_table(t) for t in COLLECT_TABLES)
+    assert status(store).collect_counts == dict.fromkeys(COLLECT_TABLES, 0)
