@@ -327,6 +327,8 @@ def cascades(source: Any, *, platform: str | None = None) -> pa.Table:
     posts = table("posts")
     if platform:
         posts = posts.filter(posts.platform == platform)
+    # A fixed row order: root order and tie-breaks follow it, and engines scan differently.
+    posts = posts.order_by(["platform", "post_id"])
     profiles = table("account_profiles") if has("account_profiles") else None
     return cascade_metrics(posts, accounts=table("accounts"), profiles=profiles)
 
@@ -354,23 +356,28 @@ def _timing(f: _Forest) -> dict[str, pa.Array]:
     return res
 
 
-def cascade_tree(store: Any, root_post_id: str, *, platform: str = "weibo") -> pa.Table:
+def cascade_tree(source: Any, root_post_id: str, *, platform: str = "weibo") -> pa.Table:
     """The nodes of one cascade: tree parent, depth, subtree size and how each was linked
-    (`via`: root, parent_id, direct, chain or unresolved, with the unmatched `chain_head`)."""
-    posts = store.arrow(
-        "SELECT p.platform, p.post_id, p.author_id, p.created_at, p.retweeted_post_id, "
-        "p.parent_post_id, p.repost_chain, p.text FROM posts p WHERE p.platform = ? AND "
-        "(p.post_id = ? OR p.retweeted_post_id = ? OR p.retweeted_post_id IN (SELECT post_id "
-        "FROM posts WHERE platform = ? AND retweeted_post_id = ?))",
-        [platform, root_post_id, root_post_id, platform, root_post_id],
-    )
+    (`via`: root, parent_id, direct, chain or unresolved, with the unmatched `chain_head`).
+
+    `source` is a Store, SparkTables or a mapping of table name -> Ibis table.
+    """
+    table = source.__getitem__ if isinstance(source, dict) else source.table
+    p = table("posts")
+    p = p.filter(p.platform == platform)
+    # The root, its reposts, and reposts that name one of those as their retweeted post.
+    firsts = p.filter(p.retweeted_post_id == root_post_id).post_id
+    direct = (p.post_id == root_post_id) | (p.retweeted_post_id == root_post_id)
+    posts = p.filter(direct | p.retweeted_post_id.isin(firsts))
+    posts = _arrow(posts, [*_POST_COLS, "text"])
+    assert posts is not None
     if posts.num_rows == 0:
         raise NotFoundError(f"no post or repost of {platform}:{root_post_id} in the store")
     authors = list({a for a in posts.column("author_id").to_pylist() if a is not None})
-    accounts = store.arrow(
-        "SELECT platform, account_id, screen_name FROM accounts "
-        "WHERE platform = ? AND list_contains(?, account_id)",
-        [platform, authors],
+    a = table("accounts")
+    accounts = _arrow(
+        a.filter((a.platform == platform) & a.account_id.isin(authors)),
+        ["platform", "account_id", "screen_name"],
     )
     f = _build(posts, accounts)
     mine = np.flatnonzero(f.nodes.column("root_id").to_numpy(zero_copy_only=False) == root_post_id)
@@ -379,7 +386,8 @@ def cascade_tree(store: Any, root_post_id: str, *, platform: str = "weibo") -> p
     texts = dict(
         zip(posts.column("post_id").to_pylist(), posts.column("text").to_pylist(), strict=True)
     )
-    # Level by level (then by time): any prefix of the rows is a connected tree.
+    # Level by level (then by time, then id: not the engine's row order): any prefix of
+    # the rows is a connected tree.
     return pa.table({
         "post_id": ids[mine],
         "parent_post_id": pa.array([ids[p] if p >= 0 else None for p in par], pa.string()),
@@ -390,7 +398,8 @@ def cascade_tree(store: Any, root_post_id: str, *, platform: str = "weibo") -> p
         "author_id": f.nodes.column("author_id").take(mine),
         "created_at": f.nodes.column("created_at").take(mine),
         "text": pa.array([texts.get(i) for i in ids[mine]], pa.string()),
-    }).sort_by([("depth", "ascending"), ("created_at", "ascending")])  # fmt: skip
+    }).sort_by([("depth", "ascending"), ("created_at", "ascending"),
+                ("post_id", "ascending")])  # fmt: skip
 
 
 def tree_svg(tree: pa.Table, *, title: str = "", max_nodes: int = 3000, px: int = 640) -> str:

@@ -104,7 +104,7 @@ def official_response(
     responders = (
         per.select("platform", "author_id", "screen_name", "sector", "province",
                    "first_post_at", "posts", "reposts", "comments")
-        .order_by("first_post_at")
+        .order_by(["first_post_at", "platform", "author_id"])  # ties: not the engine's order
         .to_pyarrow()
     )  # fmt: skip
     stats = window.aggregate(n=window.count(), first=window.created_at.min()).to_pyarrow()
@@ -143,7 +143,10 @@ def _cosine(a: Counter[str], b: Counter[str], b_norm: float) -> float:
 
 def _similar_posts(in_time: Any, named: Any, gov: Any, threshold: float) -> list[str]:
     """Government posts in the window without a keyword whose text resembles the event's."""
-    event = in_time.filter(named).order_by(ibis.desc(in_time.reposts.fill_null(0)))
+    # Ties broken by id, so every engine takes the same posts at the cut.
+    event = in_time.filter(named).order_by(
+        [ibis.desc(in_time.reposts.fill_null(0)), "platform", "post_id"]
+    )
     texts = event.select("text").limit(CENTROID_POSTS).to_pyarrow()["text"].to_pylist()
     centroid: Counter[str] = Counter()
     for t in texts:
@@ -180,7 +183,8 @@ def _rumour(posts: Any, official: Any, root: str) -> dict[str, Any]:
     if not rows.num_rows:
         raise AnalysisError(f"no post {root} (or reposts of it) in the store")
     clar = official.filter(official.text.re_search("|".join(CLARIFY_WORDS)))
-    clar_row = clar.order_by(ibis.desc(clar.reposts.fill_null(0))).limit(1).to_pyarrow()
+    top = [ibis.desc(clar.reposts.fill_null(0)), "platform", "post_id"]  # ties: by id
+    clar_row = clar.order_by(top).limit(1).to_pyarrow()
     out: dict[str, Any] = {"root_post_id": root, "rumour_reposts": rows.num_rows - 1}
     if not clar_row.num_rows:
         out["clarification_post_id"] = None

@@ -233,21 +233,49 @@ def _events(
     )  # fmt: skip
 
 
-_SOURCES_SQL = """
-SELECT p.platform, p.post_id, p.author_id, p.created_at, coalesce(p.text, '') AS text,
-  a.verified, a.verified_type, o.followers, o.friends, o.statuses,
-  epoch(a.created_at) AS account_created, p.has_url, p.pic_count AS pics,
-  CASE l.label WHEN 'rumour' THEN 1 WHEN 'non-rumour' THEN 0 END AS label
-FROM posts p
-LEFT JOIN accounts a ON a.platform = p.platform AND a.account_id = p.author_id
-LEFT JOIN (SELECT * FROM account_observations QUALIFY row_number() OVER
-           (PARTITION BY platform, account_id ORDER BY observed_at DESC) = 1) o
-  ON o.platform = p.platform AND o.account_id = p.author_id
-LEFT JOIN post_labels l ON l.platform = p.platform AND l.post_id = p.post_id
-  AND l.label_set = 'ced'
-WHERE p.retweeted_post_id IS NULL AND p.created_at IS NOT NULL
-ORDER BY p.platform, p.post_id
-"""
+def _sources(table: Any, has: Any) -> pa.Table:
+    """Every original post with its author's profile, latest observation and CED label."""
+    import ibis
+    import pyarrow.compute as pc
+
+    p = table("posts")
+    p = p.filter(p.retweeted_post_id.isnull() & p.created_at.notnull())
+    a = table("accounts")
+    a = a.select(
+        a_platform=a.platform, a_id=a.account_id, verified=a.verified,
+        verified_type=a.verified_type, account_created=a.created_at,
+    )  # fmt: skip
+    o = table("account_observations")
+    o = o.mutate(
+        _r=ibis.row_number().over(
+            group_by=[o.platform, o.account_id], order_by=ibis.desc(o.observed_at)
+        )
+    )
+    o = o.filter(o._r == 0)
+    o = o.select(o_platform=o.platform, o_id=o.account_id, followers=o.followers,
+                 friends=o.friends, statuses=o.statuses)  # fmt: skip
+    t = p.left_join(a, [p.platform == a.a_platform, p.author_id == a.a_id])
+    t = t.left_join(o, [t.platform == o.o_platform, t.author_id == o.o_id])
+    label: Any = ibis.null("int32")
+    if has("post_labels"):
+        lab = table("post_labels")
+        lab = lab.filter(lab.label_set == "ced")
+        lab = lab.select(l_platform=lab.platform, l_post=lab.post_id, l_label=lab.label)
+        t = t.left_join(lab, [t.platform == lab.l_platform, t.post_id == lab.l_post])
+        label = t.l_label.cases(("rumour", 1), ("non-rumour", 0), else_=None).cast("int32")
+    src = (
+        t.select(
+            "platform", "post_id", "author_id", "created_at", "verified", "verified_type",
+            "followers", "friends", "statuses", "account_created",
+            text=t.text.fill_null(""), has_url=t.has_url, pics=t.pic_count, label=label,
+        )
+        .order_by(["platform", "post_id"])
+        .to_pyarrow()
+    )  # fmt: skip
+    # Seconds since the epoch, fraction kept, computed here so every engine gives the same.
+    created = src.column("account_created").cast(pa.timestamp("us", "UTC")).cast(pa.int64())
+    i = src.column_names.index("account_created")
+    return src.set_column(i, "account_created", pc.divide(created.cast(pa.float64()), 1e6))
 
 
 def _key(t: pa.Table, col: str) -> pa.Array:
@@ -257,40 +285,40 @@ def _key(t: pa.Table, col: str) -> pa.Array:
 
 
 def load_store(store: Any) -> tuple[Events, pa.Table]:
-    """Events for every original post in a store, and their (platform, post_id, ...) rows."""
+    """Events for every original post in a store (or SparkTables, or a mapping of Ibis
+    tables), and their (platform, post_id, ...) rows. The tables are read through the
+    engine; the trees and the features are built here, on the driver."""
     import pyarrow.compute as pc
 
-    src = store.arrow(_SOURCES_SQL)
-    posts = store.arrow(
-        "SELECT platform, post_id, author_id, created_at, retweeted_post_id, parent_post_id, "
-        "repost_chain FROM posts"
-    )
-    acc = store.arrow("SELECT platform, account_id, screen_name FROM accounts "
-                      "WHERE screen_name IS NOT NULL")  # fmt: skip
+    from govweibo.analyses.cascades import _POST_COLS, _arrow
+    from govweibo.analyses.index import tables_of
+
+    table, has = tables_of(store)
+    src = _sources(table, has)
+    p = table("posts")
+    # A fixed row order, as in cascades(): engines scan in different orders.
+    posts = _arrow(p.order_by(["platform", "post_id"]), [*_POST_COLS, "text"])
+    acc = _arrow(table("accounts"), ["platform", "account_id", "screen_name", "verified"])
+    assert posts is not None and acc is not None
     f = _build(posts, acc)
     rep = np.arange(f.n_roots, len(f.parent))
-    nodes = f.nodes.take(rep).select(["platform", "post_id", "root_id"])
-    nodes = nodes.append_column("i", pa.array(np.arange(len(rep))))
-    store.con.register("_rnodes", nodes)
-    try:
-        extra = store.con.execute(
-            "SELECT coalesce(p.text, '') AS text, a.verified FROM _rnodes n "
-            "LEFT JOIN posts p ON p.platform = n.platform AND p.post_id = n.post_id "
-            "LEFT JOIN accounts a ON a.platform = p.platform AND a.account_id = p.author_id "
-            "ORDER BY n.i"
-        ).to_arrow_table()
-    finally:
-        store.con.unregister("_rnodes")
+    nodes = f.nodes.take(rep).select(["platform", "post_id", "root_id", "author_id"])
+    # Each repost's text and its author's verified flag, by key lookups on the driver.
+    at_post = pc.index_in(_key(nodes, "post_id"), value_set=_key(posts, "post_id"))
+    at_acc = pc.index_in(
+        pc.binary_join_element_wise(nodes.column("platform"), nodes.column("author_id"), "\x1f"),
+        value_set=_key(acc, "account_id"),
+    )
+    texts = pc.fill_null(posts.column("text").take(at_post), "").to_pylist()
+    ver = acc.column("verified").take(at_acc)
     ev_i = pc.index_in(_key(nodes, "root_id"), value_set=_key(src, "post_id"))
     ev_i = ev_i.fill_null(-1).to_numpy().astype(np.int64)
     ok = ev_i >= 0
     t_all = f.nodes.column("created_at").take(rep).cast(pa.int64())
     r_t = np.where(t_all.is_null().to_numpy(zero_copy_only=False), np.nan,
                    t_all.fill_null(0).to_numpy().astype(np.float64) / 1e6)  # fmt: skip
-    ver = extra.column("verified")
     r_ver = np.where(ver.is_null().to_numpy(zero_copy_only=False), np.nan,
                      ver.fill_null(False).to_numpy(zero_copy_only=False).astype(float))  # fmt: skip
-    texts = extra.column("text").to_pylist()
     keep = np.flatnonzero(ok)
     t0 = src.column("created_at").cast(pa.int64()).to_numpy().astype(np.float64) / 1e6
     author = {k: np.array(src.column(k).to_pylist(), dtype=np.float64) for k in _AUTHOR}

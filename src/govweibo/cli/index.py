@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -54,13 +56,23 @@ def engine_options(f: Any) -> Any:
     return f
 
 
-def _source(ctx: click.Context, store: Any, engine: str | None, parquet_dir: Path | None) -> Any:
+@contextmanager
+def open_source(
+    ctx: click.Context, engine: str | None, parquet_dir: Path | None, *, read_only: bool = True
+) -> Iterator[Any]:
+    """The tables a command reads: the DuckDB store, or Spark over a Parquet layout.
+
+    With Spark no store file is opened: the layout may be all there is.
+    """
     from govweibo.store.engines import open_tables
 
     s = settings(ctx)
-    return open_tables(
-        engine or s.engine, store=store, parquet_dir=parquet_dir, spark_master=s.spark_master
-    )
+    name = engine or s.engine
+    if name == "spark":
+        yield open_tables(name, parquet_dir=parquet_dir, spark_master=s.spark_master)
+        return
+    with open_store(ctx, read_only=read_only) as store:
+        yield open_tables(name, store=store)
 
 
 def _save(table: pa.Table, out: Path | None) -> None:
@@ -119,9 +131,9 @@ def index_cmd(
     """Compute the influence index per account for a period."""
     from govweibo.analyses.index import compute_index
 
-    with open_store(ctx, read_only=True) as store:
+    with open_source(ctx, engine, parquet_dir) as source:
         idx = compute_index(
-            _source(ctx, store, engine, parquet_dir),
+            source,
             period=period,
             method=method,
             government_only=not all_accounts,
@@ -187,8 +199,7 @@ def rank_cmd(
     from govweibo.analyses.index import Period, compute_index
     from govweibo.analyses.rankings import rank_change, rankings
 
-    with open_store(ctx, read_only=True) as store:
-        source = _source(ctx, store, engine, parquet_dir)
+    with open_source(ctx, engine, parquet_dir) as source:
         idx = compute_index(source, period=period, method=method)
         prev = compute_index(source, period=Period.parse(period).previous(), method=method)
     by, kind = LISTS[which]

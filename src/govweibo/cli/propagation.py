@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from govweibo.cli.common import console, open_store, render_table
+from govweibo.cli.common import console, render_table
+from govweibo.cli.index import engine_options, open_source
 from govweibo.cli.opinion import show
 
 
@@ -20,16 +21,23 @@ from govweibo.cli.opinion import show
     default=None,
     help="With --root: write the tree as an SVG picture.",
 )
+@engine_options
 @click.pass_context
 def cascades_cmd(
-    ctx: click.Context, min_size: int, limit: int, root: str | None, svg: Path | None
+    ctx: click.Context,
+    min_size: int,
+    limit: int,
+    root: str | None,
+    svg: Path | None,
+    engine: str | None,
+    parquet_dir: Path | None,
 ) -> None:
     """Repost cascades: size, depth, breadth, structural virality, timing, who reposted."""
     from govweibo.analyses.cascades import cascade_tree, cascades, tree_svg
 
-    with open_store(ctx, read_only=True) as store:
+    with open_source(ctx, engine, parquet_dir) as source:
         if root is not None:
-            tree = cascade_tree(store, root)
+            tree = cascade_tree(source, root)
             if svg is not None:
                 svg.write_text(tree_svg(tree, title=f"cascade of {root}"), encoding="utf-8")
                 console.print(f"wrote {svg}", markup=False)
@@ -48,7 +56,7 @@ def cascades_cmd(
                 ],
             )
             return
-        table = cascades(store)
+        table = cascades(source)
     table = table.filter(table.column("size").to_numpy() >= min_size)
     show(
         "Cascades",
@@ -77,13 +85,20 @@ def cascades_cmd(
     help="Only use the first N hours of each cascade (early detection).",
 )
 @click.option("--limit", default=20, show_default=True, help="Rows to print (most likely first).")
+@engine_options
 @click.pass_context
-def rumour_score_cmd(ctx: click.Context, hours: float | None, limit: int) -> None:
+def rumour_score_cmd(
+    ctx: click.Context,
+    hours: float | None,
+    limit: int,
+    engine: str | None,
+    parquet_dir: Path | None,
+) -> None:
     """Score source posts in the store with the shipped rumour model."""
     from govweibo.analyses.rumours import score_posts
 
-    with open_store(ctx, read_only=True) as store:
-        table = score_posts(store, hours=hours)
+    with open_source(ctx, engine, parquet_dir) as source:
+        table = score_posts(source, hours=hours)
     show("Rumour scores", table.sort_by([("rumour_probability", "descending")]), limit)
 
 
@@ -122,13 +137,22 @@ COMMANDS = [cascades_cmd, rumour_score_cmd, eval_rumour_cmd]
 @click.option("--unit", type=click.Choice(["hour", "day"]), default="hour", show_default=True)
 @click.option("--min-count", default=5, show_default=True, help="Smallest window count.")
 @click.option("--top", default=20, show_default=True, help="Events to list (largest first).")
+@engine_options
 @click.pass_context
-def events_cmd(ctx: click.Context, period: str | None, unit: str, min_count: int, top: int) -> None:
+def events_cmd(
+    ctx: click.Context,
+    period: str | None,
+    unit: str,
+    min_count: int,
+    top: int,
+    engine: str | None,
+    parquet_dir: Path | None,
+) -> None:
     """Candidate events: the largest keyword bursts (use a term with `govweibo response`)."""
     from govweibo.analyses.events import detect_events
 
-    with open_store(ctx, read_only=True) as store:
-        table = detect_events(store, period=period, unit=unit, min_count=min_count, top=top)
+    with open_source(ctx, engine, parquet_dir) as source:
+        table = detect_events(source, period=period, unit=unit, min_count=min_count, top=top)
     show(
         "Events",
         table,
@@ -145,6 +169,7 @@ def events_cmd(ctx: click.Context, period: str | None, unit: str, min_count: int
 @click.option("--sector", default=None, help="List this sector's silent accounts.")
 @click.option("--rumour-root", default=None, help="Compare the clarification with this cascade.")
 @click.option("--limit", default=20, show_default=True, help="Rows to print per table.")
+@engine_options
 @click.pass_context
 def response_cmd(
     ctx: click.Context,
@@ -155,6 +180,8 @@ def response_cmd(
     sector: str | None,
     rumour_root: str | None,
     limit: int,
+    engine: str | None,
+    parquet_dir: Path | None,
 ) -> None:
     """Which official accounts spoke on an event (KEYWORDS, comma-separated), how fast, how far."""
     from govweibo.analyses.events import official_response
@@ -162,9 +189,9 @@ def response_cmd(
 
     when = _parse_when(start, "--start")
     words = tuple(k for k in keywords.split(",") if k.strip())
-    with open_store(ctx, read_only=True) as store:
+    with open_source(ctx, engine, parquet_dir) as source:
         r = official_response(
-            store,
+            source,
             keywords=words,
             start=when,
             hours=hours,

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from govweibo.cli.common import console, open_store, render_table
+from govweibo.cli.common import console, render_table
+from govweibo.cli.index import engine_options, open_source
 
 if TYPE_CHECKING:
     from govweibo.registry import ClassifySummary
@@ -20,13 +21,20 @@ if TYPE_CHECKING:
     default=None,
     help="CSV of manual decisions (account id -> fields); always wins over the rules.",
 )
+@engine_options
 @click.pass_context
-def classify_cmd(ctx: click.Context, overrides: Path | None) -> None:
-    """Find and classify government accounts into the account_profiles table."""
+def classify_cmd(
+    ctx: click.Context, overrides: Path | None, engine: str | None, parquet_dir: Path | None
+) -> None:
+    """Find and classify government accounts into the account_profiles table.
+
+    On Spark the accounts are read from the Parquet layout and account_profiles is
+    written back into it (DIR/account_profiles/), for the analyses that run there.
+    """
     from govweibo.registry import classify_store
 
-    with open_store(ctx) as store:
-        summary = classify_store(store, overrides=overrides)
+    with open_source(ctx, engine, parquet_dir, read_only=False) as source:
+        summary = classify_store(source, overrides=overrides)
     render_classification(summary)
 
 

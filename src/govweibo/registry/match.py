@@ -76,7 +76,10 @@ def aggregate_signals(m: ir.Table) -> ir.Table:
     """Per-account signals from the matches (terms kept for the evidence string)."""
     rn = m.f < DESC
     is_place = m.plevel.notnull()
-    sector_key = m.sprio * 1000 + m.s  # priority, then the rightmost (head) keyword
+    # Priority, then the rightmost (head) keyword; reason and name can tie on both, so then
+    # the longer term, then the reason: argmax of a tie is whatever row the engine sees
+    # first, which differs between DuckDB and Spark.
+    sector_key = m.sprio * 1_000_000 + m.s * 1000 + m.ln * 2 + (m.f == REASON).cast("int32")
     aggs: dict[str, Any] = {}
     for code, tag in ((REASON, "r"), (NAME, "n")):
         in_f = m.f == code

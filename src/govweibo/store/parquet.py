@@ -11,9 +11,14 @@ interactions.created_at, account_observations.observed_at, timeline_sightings.ob
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import uuid
 from pathlib import Path
 from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from govweibo import model
 from govweibo.errors import StoreError
@@ -77,7 +82,10 @@ def export_parquet(
 
 def _all_tables(store: Store) -> list[str]:
     rows = store.con.execute(
+        # Only the store's own tables: Ibis registers memtables as temporary views, which
+        # the catalogue lists under 'main' of the 'temp' catalog.
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
+        "AND table_catalog = current_database() AND table_type = 'BASE TABLE' "
         "AND table_name <> 'schema_meta' ORDER BY table_name"
     ).fetchall()
     return [str(r[0]) for r in rows]
@@ -94,3 +102,29 @@ def read_layout(path: str | Path) -> dict[str, Any]:
     if not layout.exists():
         raise StoreError(f"{path} is not a govweibo Parquet layout (no {LAYOUT_FILE})")
     return json.loads(layout.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+def write_derived(layout_dir: str | Path, name: str, data: pa.Table) -> None:
+    """Replace a derived table (an analysis output such as account_profiles) in the layout.
+
+    The table goes where `export_parquet` puts derived tables (DIR/<name>/part-0.parquet,
+    unpartitioned) and `_layout.json` records it. The file is written beside the table
+    and swapped in by renames, so a reader never sees half of one.
+    """
+    if name in model.TABLES:
+        raise StoreError(f"'{name}' is a canonical table; analyses cannot replace it")
+    root = Path(layout_dir)
+    layout = read_layout(root)
+    tmp = root / f".{name}.{uuid.uuid4().hex}"
+    tmp.mkdir()
+    pq.write_table(data, tmp / "part-0.parquet")
+    target, old = root / name, root / f".{name}.{uuid.uuid4().hex}.old"
+    if target.exists():
+        target.rename(old)
+    tmp.rename(target)
+    shutil.rmtree(old, ignore_errors=True)
+    layout["tables"][name] = {"partition_by": [], "rows": data.num_rows}
+    text = json.dumps(layout, indent=2)
+    tmp_layout = root / f".{LAYOUT_FILE}.{uuid.uuid4().hex}"
+    tmp_layout.write_text(text, encoding="utf-8")
+    os.replace(tmp_layout, root / LAYOUT_FILE)
