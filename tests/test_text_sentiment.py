@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -9,6 +8,7 @@ import pytest
 from govweibo.errors import GovweiboError, NotFoundError
 from govweibo.text.sentiment import (
     EvalDataError,
+    Lexicon,
     evaluate,
     is_holdout,
     load_model,
@@ -19,8 +19,9 @@ from govweibo.text.sentiment import (
 
 FIXTURE = Path(__file__).parent / "fixtures" / "sentiment_tiny.jsonl"
 ROOT = Path(__file__).resolve().parent.parent
-# Measured held-out accuracy is about 0.77 (docs/opinion.md); this guards against regressions.
-REALDATA_FLOOR = 0.74
+# Measured held-out accuracy is 0.775 (docs/opinion.md): below the 0.80 the issue asks for,
+# a documented deviation. This guards against regressions.
+REALDATA_FLOOR = 0.765
 
 
 def test_model_is_plain_arrays() -> None:
@@ -28,8 +29,49 @@ def test_model_is_plain_arrays() -> None:
 
     path = ROOT / "src/govweibo/text/data/sentiment_model.npz"
     with np.load(path, allow_pickle=False) as z:  # raises if anything needs pickle
-        assert set(z.files) == {"features", "idf", "coef", "intercept", "meta"}
-    assert load_model().meta["format"] == 1
+        assert {"features", "idf", "coef", "intercept", "meta", "dense_coef"} <= set(z.files)
+        assert {"lex_words", "distant_features"} <= set(z.files)
+    m = load_model()
+    assert m.meta["format"] == 2 and m.lexicon is not None and m.distant is not None
+    assert len(m.dense_weight) == 4
+
+
+def test_lexicon_negation_and_degree() -> None:
+    import math
+
+    lx = Lexicon.load()
+    # 很 (x1.5) 开心 (+1); 不 flips 喜欢; 真的 (x1.5) 不 flips 难过 (-1) to +1.5.
+    assert lx.features(["很", "开心"]) == pytest.approx((math.tanh(0.75), math.log(2.5), 0.0))
+    assert lx.features(["我", "不", "喜欢", "这个"]) == pytest.approx(
+        (math.tanh(-0.5), 0.0, math.log(2.0))
+    )
+    assert lx.features(["真的", "不", "难过"])[0] == pytest.approx(math.tanh(0.75))
+    # A negator more than 3 words before does not reach.
+    assert lx.features(["不", "a", "b", "c", "开心"])[0] > 0
+    assert lx.features([]) == (0.0, 0.0, 0.0)
+
+
+def test_model_with_lexicon_and_distant_parts(tmp_path: Path) -> None:
+    import math
+
+    import numpy as np
+
+    from govweibo.text.sentiment import SentimentModel, save_model
+
+    lx = Lexicon({"好": 1.0}, frozenset({"不"}), {"很": 1.5})
+    distant = (["w:好"], np.array([2.0]), np.array([0.5]), -0.2)
+    p = tmp_path / "m.npz"
+    args = (["好"], np.array([1.0]), np.array([2.0]), 0.1, {"format": 2})
+    save_model(p, *args, lexicon=lx, distant=distant, dense_coef=np.array([1.0, 0, 0, 2.0]))
+    m = SentimentModel.load(p)
+    # "好": main tf-idf x = [1] (l2 norm 1) -> 2 + 0.1; lexicon sum 1 -> tanh(0.5);
+    # distant: x = [2] / 2 = [1] -> 0.5 - 0.2 = 0.3 -> tanh(0.15), weighted 2.
+    want = 2.1 + math.tanh(0.5) + 2 * math.tanh(0.15)
+    assert m.decision("好") == pytest.approx(want, rel=1e-6)
+    # A text with no feature of the main model stays exactly neutral.
+    assert m.decision("坏") == 0.0 and m.decision("") == 0.0
+    with pytest.raises(ValueError, match="dense weights"):
+        SentimentModel.from_arrays(*args, lexicon=lx, dense_weight=np.zeros(4))
 
 
 def test_obvious_examples() -> None:
@@ -109,12 +151,9 @@ def test_evaluate_missing_file(tmp_path: Path) -> None:
 
 
 def _emotion_set() -> Path:
-    env = os.environ.get("GOVWEIBO_SHARED_DATA")
-    base = Path(env) if env else ROOT.parent / "shared" / "data"
-    path = base / "emotion" / "weibo_emotion_test.jsonl"
-    if not path.is_file():
-        pytest.skip(f"emotion set absent at {path} (set GOVWEIBO_SHARED_DATA)")
-    return path
+    from conftest import shared_data
+
+    return shared_data("emotion") / "weibo_emotion_test.jsonl"
 
 
 @pytest.mark.realdata

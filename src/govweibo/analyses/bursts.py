@@ -1,22 +1,36 @@
 """Bursts: a keyword or #topic# whose volume rises above its own baseline.
 
-Rule (documented in docs/opinion.md): count, per term and time bucket (hour, or Beijing-time
-day), the texts that contain the term. A bucket is flagged when its count exceeds the mean
-plus `k` standard deviations (population sd, default k = 3) of the same term's counts over
-the previous `baseline_days` (default 7) and is at least `min_count`. Buckets before a
-term first appears count as zero; a bucket with less than `min_history_days` of history
-before it (default: the full baseline) is never flagged. A burst is a run of consecutive
-flagged buckets: `start` (first bucket), `peak` (bucket with the highest count), `end`
-(end of the last bucket, exclusive), `size` (texts in the run) and `excess` (size minus
-the baseline mean at the start, times the run length). `ongoing` marks a burst that
-reaches the last bucket of the data: the live alert.
+Two methods, documented in docs/opinion.md.
 
-Detection is vectorised with numpy over a dense (term x bucket) matrix of cumulative sums.
+``method="threshold"`` (the default): count, per term and time bucket (hour, or
+Beijing-time day), the texts that contain the term. A bucket is flagged when its count
+exceeds the mean plus `k` standard deviations (population sd, default k = 3) of the same
+term's counts over the previous `baseline_days` (default 7) and is at least `min_count`.
+Buckets before a term first appears count as zero; a bucket with less than
+`min_history_days` of history before it (default: the full baseline) is never flagged. A
+burst is a run of consecutive flagged buckets: `start` (first bucket), `peak` (bucket with
+the highest count), `end` (end of the last bucket, exclusive), `size` (texts in the run) and
+`excess` (size minus the baseline mean at the start, times the run length). `ongoing` marks
+a burst that reaches the last bucket of the data: the live alert.
+
+``method="kleinberg"``: Kleinberg's burst automaton for batched counts (Kleinberg 2002,
+"Bursty and Hierarchical Structure in Streams", KDD; the enumerated/batched model of its
+section 4). Bucket t holds d_t texts, r_t of them with the term. State i emits a text with the
+term with probability p_i = p_0 s^i, p_0 = sum(r) / sum(d) (capped below 1); its cost at t is
+-ln(p_i^r_t (1 - p_i)^(d_t - r_t)) (the binomial coefficient is the same in every state and
+is dropped); moving up i -> j costs (j - i) gamma ln n (n buckets), moving down is free. The
+cheapest state sequence (Viterbi) marks the bursts: runs of state >= 1. Unlike the
+threshold rule it compares a term's *share* of the texts with its overall share, so a term
+that grows only because everything grows is not a burst, and it needs no warm-up, but it
+is retrospective: the base rate is taken over the whole series.
+
+Detection is vectorised with numpy over a dense (term x bucket) matrix.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -44,8 +58,14 @@ BURSTS_SCHEMA = pa.schema(
         ("threshold", pa.float64()),
         ("excess", pa.float64()),
         ("ongoing", pa.bool_()),
+        # Kleinberg only (null for the threshold rule): the highest automaton state in the
+        # run, and the burst's weight, the cost the burst states save over the base state.
+        ("level", pa.int64()),
+        ("weight", pa.float64()),
     ]
 )
+TOTALS_SCHEMA = pa.schema([("bucket", pa.timestamp("us", tz="UTC")), ("texts", pa.int64())])
+METHODS = ("threshold", "kleinberg")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -57,7 +77,13 @@ def topics_of(text: str | None) -> list[str]:
     return list(dict.fromkeys(t.strip() for t in normalise(text).topics if t.strip()))
 
 
-def _texts(source: Any, texts: str, period: Period | None, platform: str | None) -> pa.Table:
+def _texts(
+    source: Any,
+    texts: str,
+    period: Period | None,
+    platform: str | None,
+    columns: tuple[str, ...] = ("created_at", "text"),
+) -> pa.Table:
     table, has = tables_of(source)
     parts = []
     names = {"posts": ["posts"], "interactions": ["interactions"]}.get(
@@ -75,10 +101,11 @@ def _texts(source: Any, texts: str, period: Period | None, platform: str | None)
         if period is not None:
             lo, hi = period.start_utc, period.end_utc
             t = t.filter((t.created_at >= lo) & (t.created_at < hi))
-        parts.append(t.select("created_at", "text").to_pyarrow())
+        parts.append(t.select(*columns).to_pyarrow())
     if not parts:
-        return pa.table({"created_at": pa.array([], COUNTS_SCHEMA.field("bucket").type),
-                         "text": pa.array([], pa.string())})  # fmt: skip
+        empty = {"created_at": pa.array([], COUNTS_SCHEMA.field("bucket").type),
+                 "text": pa.array([], pa.string())}  # fmt: skip
+        return pa.table({c: empty[c] for c in columns})
     return pa.concat_tables([p.cast(parts[0].schema) for p in parts])
 
 
@@ -133,6 +160,81 @@ def term_counts(
     )
 
 
+def bucket_totals(
+    source: Any,
+    *,
+    unit: str = "hour",
+    texts: str = "all",
+    period: Period | str | None = None,
+    platform: str | None = None,
+) -> pa.Table:
+    """(bucket, texts): all texts per time bucket, the d_t of Kleinberg's model. The same
+    texts term_counts reads (text and created_at present), without the text pipeline."""
+    per = Period.parse(period) if period is not None else None
+    t = _texts(source, texts, per, platform, columns=("created_at",))
+    us = t.column("created_at").cast(pa.int64()).to_numpy(zero_copy_only=False)
+    b, n = np.unique(bucket_of(us, unit), return_counts=True)
+    return pa.table(
+        {
+            "bucket": pa.array(b * 1_000_000, pa.int64()).cast(TOTALS_SCHEMA.field("bucket").type),
+            "texts": pa.array(n, pa.int64()),
+        },
+        schema=TOTALS_SCHEMA,
+    )
+
+
+def kleinberg_states(
+    r: np.ndarray, d: np.ndarray, *, s: float = 2.0, gamma: float = 1.0, states: int = 2
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cheapest state sequence of Kleinberg's batched burst automaton, per row of `r`.
+
+    `r` (terms x n) counts the texts with each term per bucket, `d` (n) all texts per
+    bucket. Returns (state per term and bucket, the emission probability of every state
+    for every term, states x terms). Solved by Viterbi, vectorised over terms; the costs
+    are computed bucket by bucket, so memory is the back-pointers only (1 byte per term,
+    bucket and state).
+    """
+    r = np.asarray(r, dtype=np.float64)
+    d = np.asarray(d, dtype=np.float64)
+    if r.ndim != 2 or d.shape != (r.shape[1],):
+        raise AnalysisError("kleinberg: r must be terms x buckets and d one total per bucket")
+    if s <= 1.0 or gamma < 0 or states < 2:
+        raise AnalysisError("kleinberg: needs s > 1, gamma >= 0 and at least 2 states")
+    if np.any(r < 0) or np.any(r > d):
+        raise AnalysisError("kleinberg: a bucket has more texts with a term than texts")
+    terms, n = r.shape
+    p0 = r.sum(axis=1) / max(d.sum(), 1.0)
+    # p_i = p0 s^i must stay a probability: cap it just below 1 (a term in every text).
+    p = np.minimum(p0[None, :] * s ** np.arange(states)[:, None], 1.0 - 1e-9)
+    if n == 0 or terms == 0:
+        return np.zeros((terms, n), np.int64), p
+    up = gamma * np.log(n)
+    # tau[i, j]: moving up from i to j costs (j - i) gamma ln n; moving down is free.
+    lv = np.arange(states)
+    tau = np.maximum(lv[None, :] - lv[:, None], 0) * up
+    back = np.zeros((n, terms, states), np.int8 if states < 128 else np.int64)
+    # The automaton starts in the base state, so entering state j at t = 0 pays tau[0, j].
+    acc = _emission_cost(r[:, 0], d[0], p).T + tau[0][None, :]
+    rows = np.arange(terms)
+    for t in range(1, n):
+        cand = acc[:, :, None] + tau[None, :, :]  # terms x from x to
+        back[t] = np.argmin(cand, axis=1)
+        acc = cand[rows[:, None], back[t], lv[None, :]] + _emission_cost(r[:, t], d[t], p).T
+    q = np.zeros((terms, n), np.int64)
+    q[:, -1] = np.argmin(acc, axis=1)
+    for t in range(n - 1, 0, -1):
+        q[:, t - 1] = back[t][rows, q[:, t]]
+    return q, p
+
+
+def _emission_cost(r: np.ndarray, d: np.ndarray | float, p: np.ndarray) -> np.ndarray:
+    """-ln(p^r (1 - p)^(d - r)) for every state (rows of p) and term; a term never seen has
+    p = 0 and r = 0, which costs 0 (0 * log 0 taken as 0)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        hit = np.where(r > 0, r * np.log(p), 0.0)
+    return -(hit + (d - r) * np.log1p(-p))
+
+
 def _ts(secs: int) -> datetime:
     return EPOCH + timedelta(seconds=int(secs))
 
@@ -141,21 +243,43 @@ def detect_bursts(
     counts: pa.Table,
     *,
     unit: str = "hour",
+    method: str = "threshold",
     k: float = 3.0,
     min_count: int = 5,
     baseline_days: float = 7.0,
     min_history_days: float | None = None,
+    totals: pa.Table | None = None,
+    s: float = 2.0,
+    gamma: float = 1.0,
+    states: int = 2,
 ) -> pa.Table:
-    """Bursts in a (term, bucket, count) table; rule in the module docstring."""
+    """Bursts in a (term, bucket, count) table; the methods are in the module docstring.
+
+    The threshold rule uses `k`, `baseline_days` and `min_history_days`; Kleinberg's
+    automaton uses `s`, `gamma`, `states` and needs `totals` (bucket_totals: all texts per
+    bucket). Both consider only terms whose count reaches `min_count` in some bucket.
+    """
     step = UNITS.get(unit)
     if step is None:
         raise AnalysisError(f"unit must be one of {sorted(UNITS)}, got {unit!r}")
+    if method not in METHODS:
+        raise AnalysisError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    if method == "kleinberg" and totals is None:
+        raise AnalysisError("method 'kleinberg' needs totals: texts per bucket (bucket_totals)")
     if counts.num_rows == 0:
         return BURSTS_SCHEMA.empty_table()
     secs = counts.column("bucket").cast(pa.int64()).to_numpy(zero_copy_only=False) // 1_000_000
     cnt = counts.column("count").to_numpy(zero_copy_only=False).astype(np.float64)
     term = np.asarray(counts.column("term").to_pylist(), dtype=object)
     t0, t1 = int(secs.min()), int(secs.max())
+    tsecs = np.zeros(0, np.int64)
+    tn = np.zeros(0)
+    if totals is not None and method == "kleinberg":
+        tsecs = totals.column("bucket").cast(pa.int64()).to_numpy(zero_copy_only=False)
+        tsecs = tsecs // 1_000_000
+        tn = totals.column("texts").to_numpy(zero_copy_only=False).astype(np.float64)
+        if len(tsecs):
+            t0, t1 = min(t0, int(tsecs.min())), max(t1, int(tsecs.max()))
     width = (t1 - t0) // step + 1
     # Only terms that ever reach min_count can burst.
     names, idx = np.unique(term, return_inverse=True)
@@ -165,6 +289,49 @@ def detect_bursts(
     names_k, idx_k = np.unique(term[keep], return_inverse=True)
     m = np.zeros((len(names_k), width))
     np.add.at(m, (idx_k, (secs[keep] - t0) // step), cnt[keep])
+    if method == "threshold":
+        flag, fields = _threshold(m, step, k, min_count, baseline_days, min_history_days)
+    else:
+        d = np.zeros(width)
+        np.add.at(d, (tsecs - t0) // step, tn)
+        flag, fields = _kleinberg(m, d, s, gamma, states)
+    padded = np.pad(flag.astype(np.int8), ((0, 0), (1, 1)))
+    edges = np.diff(padded, axis=1)
+    rows = []
+    for r, b in zip(*np.nonzero(edges == 1), strict=True):
+        e = int(np.nonzero(edges[r, b:] == -1)[0][0]) + b  # exclusive
+        seg = m[r, b:e]
+        p = b + int(np.argmax(seg))
+        rows.append(
+            {
+                "term": str(names_k[r]),
+                "start": _ts(t0 + b * step),
+                "peak": _ts(t0 + p * step),
+                "end": _ts(t0 + e * step),
+                "buckets": e - b,
+                "peak_count": int(m[r, p]),
+                "size": int(seg.sum()),
+                "ongoing": e == width,
+                **fields(int(r), int(b), e),
+            }
+        )
+    rows.sort(key=lambda x: (x["start"], -x["size"], x["term"]))
+    return pa.Table.from_pylist(rows, schema=BURSTS_SCHEMA)
+
+
+RunFields = Callable[[int, int, int], dict[str, Any]]
+
+
+def _threshold(
+    m: np.ndarray,
+    step: int,
+    k: float,
+    min_count: int,
+    baseline_days: float,
+    min_history_days: float | None,
+) -> tuple[np.ndarray, RunFields]:
+    """Flags of the mean + k sd rule over cumulative sums, and a run's baseline fields."""
+    width = m.shape[1]
     window = max(1, int(round(baseline_days * 86400 / step)))
     need = window if min_history_days is None else int(round(min_history_days * 86400 / step))
     cs = np.concatenate([np.zeros((len(m), 1)), np.cumsum(m, axis=1)], axis=1)
@@ -178,31 +345,45 @@ def detect_bursts(
     sd = np.sqrt(np.clip(np.nan_to_num(var), 0, None))
     thr = mean + k * sd
     flag = (m > thr) & (m >= min_count) & (n >= max(need, 1))
-    padded = np.pad(flag.astype(np.int8), ((0, 0), (1, 1)))
-    edges = np.diff(padded, axis=1)
-    rows = []
-    for r, s in zip(*np.nonzero(edges == 1), strict=True):
-        e = int(np.nonzero(edges[r, s:] == -1)[0][0]) + s  # exclusive
-        seg = m[r, s:e]
-        p = s + int(np.argmax(seg))
-        rows.append(
-            {
-                "term": str(names_k[r]),
-                "start": _ts(t0 + s * step),
-                "peak": _ts(t0 + p * step),
-                "end": _ts(t0 + e * step),
-                "buckets": e - s,
-                "peak_count": int(m[r, p]),
-                "size": int(seg.sum()),
-                "baseline_mean": float(mean[r, s]),
-                "baseline_sd": float(sd[r, s]),
-                "threshold": float(thr[r, s]),
-                "excess": float(seg.sum() - mean[r, s] * (e - s)),
-                "ongoing": e == width,
-            }
-        )
-    rows.sort(key=lambda x: (x["start"], -x["size"], x["term"]))
-    return pa.Table.from_pylist(rows, schema=BURSTS_SCHEMA)
+
+    def fields(r: int, b: int, e: int) -> dict[str, Any]:
+        return {
+            "baseline_mean": float(mean[r, b]),
+            "baseline_sd": float(sd[r, b]),
+            "threshold": float(thr[r, b]),
+            "excess": float(m[r, b:e].sum() - mean[r, b] * (e - b)),
+            "level": None,
+            "weight": None,
+        }
+
+    return flag, fields
+
+
+def _kleinberg(
+    m: np.ndarray, d: np.ndarray, s: float, gamma: float, states: int
+) -> tuple[np.ndarray, RunFields]:
+    """Flags (automaton state >= 1) and a run's fields: baseline = the term's overall share
+    of the texts, expected per bucket; excess over it; the highest level; the weight."""
+    q, p = kleinberg_states(m, d, s=s, gamma=gamma, states=states)
+    p0 = p[0]
+
+    def weight(r: int, b: int, e: int) -> float:
+        # Kleinberg's weight: what the burst states save over the base state on the run.
+        cost = _emission_cost(m[r, b:e], d[b:e], p[:, [r]])  # states x buckets
+        return float((cost[0] - cost[q[r, b:e], np.arange(e - b)]).sum())
+
+    def fields(r: int, b: int, e: int) -> dict[str, Any]:
+        expected = float(p0[r] * d[b:e].sum())
+        return {
+            "baseline_mean": expected / (e - b),
+            "baseline_sd": None,
+            "threshold": None,
+            "excess": float(m[r, b:e].sum() - expected),
+            "level": int(q[r, b:e].max()),
+            "weight": weight(r, b, e),
+        }
+
+    return q >= 1, fields
 
 
 def bursts(
@@ -213,20 +394,44 @@ def bursts(
     texts: str = "all",
     period: Period | str | None = None,
     platform: str | None = None,
+    method: str = "threshold",
     k: float = 3.0,
     min_count: int = 5,
     baseline_days: float = 7.0,
+    s: float = 2.0,
+    gamma: float = 1.0,
+    states: int = 2,
 ) -> pa.Table:
-    """term_counts then detect_bursts. The baseline needs data before the period, so the
-    counts start `baseline_days` earlier and bursts are kept when they start in the period."""
+    """term_counts then detect_bursts.
+
+    The threshold rule's baseline needs data before the period, so its counts start
+    `baseline_days` earlier and bursts are kept when they start in the period. Kleinberg's
+    automaton needs no warm-up: it reads the period only, with the texts per bucket.
+    """
+    if method not in METHODS:
+        raise AnalysisError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     per = Period.parse(period) if period is not None else None
     span = per
-    if per is not None:
+    if per is not None and method == "threshold":
         days = int(np.ceil(baseline_days))
         span = Period.between(per.start - timedelta(days=days), per.end - timedelta(days=1))
     counts = term_counts(source, unit=unit, kind=kind, texts=texts, period=span, platform=platform)
-    out = detect_bursts(counts, unit=unit, k=k, min_count=min_count, baseline_days=baseline_days)
+    totals = None
+    if method == "kleinberg":
+        totals = bucket_totals(source, unit=unit, texts=texts, period=span, platform=platform)
+    out = detect_bursts(
+        counts,
+        unit=unit,
+        method=method,
+        k=k,
+        min_count=min_count,
+        baseline_days=baseline_days,
+        totals=totals,
+        s=s,
+        gamma=gamma,
+        states=states,
+    )
     if per is not None and out.num_rows:
         start = out.column("start").to_pylist()
-        out = out.filter(pa.array([per.start_utc <= s < per.end_utc for s in start]))
+        out = out.filter(pa.array([per.start_utc <= x < per.end_utc for x in start]))
     return out

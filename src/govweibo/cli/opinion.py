@@ -177,7 +177,19 @@ def deletions_cmd(ctx: click.Context, period: str | None, summary: bool, limit: 
 @click.option("--period", default=None, help="2011, 2011Q3, 2011-07 or FROM..TO.")
 @click.option("--unit", type=click.Choice(["hour", "day"]), default="hour", show_default=True)
 @click.option("--kind", type=click.Choice(["topics", "words"]), default="topics", show_default=True)
+@click.option(
+    "--method",
+    type=click.Choice(["threshold", "kleinberg"]),
+    default="threshold",
+    show_default=True,
+    help="threshold: above the previous 7 days' mean + k sd; kleinberg: Kleinberg's "
+    "two-state burst automaton over the term's share of the texts.",
+)
 @click.option("--k", default=3.0, show_default=True, help="Standard deviations above baseline.")
+@click.option("--s", "s", default=2.0, show_default=True, help="kleinberg: burst rate ratio.")
+@click.option(
+    "--gamma", default=1.0, show_default=True, help="kleinberg: cost of entering a burst."
+)
 @click.option("--min-count", default=5, show_default=True, help="Smallest window count to flag.")
 @click.option("--limit", default=30, show_default=True, help="Rows to print.")
 @click.pass_context
@@ -186,15 +198,28 @@ def bursts_cmd(
     period: str | None,
     unit: str,
     kind: str,
+    method: str,
     k: float,
+    s: float,
+    gamma: float,
     min_count: int,
     limit: int,
 ) -> None:
-    """Keywords or #topics# whose volume rises above their previous 7 days' baseline."""
+    """Keywords or #topics# whose volume rises above their baseline (see --method)."""
     from govweibo.analyses.bursts import bursts
 
     with open_store(ctx, read_only=True) as store:
-        t = bursts(store, unit=unit, kind=kind, period=period, k=k, min_count=min_count)
+        t = bursts(
+            store,
+            unit=unit,
+            kind=kind,
+            period=period,
+            method=method,
+            k=k,
+            s=s,
+            gamma=gamma,
+            min_count=min_count,
+        )
     show("Bursts", t, limit)
 
 

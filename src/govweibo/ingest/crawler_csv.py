@@ -2,7 +2,10 @@
 
 Two shapes are known: post lists (`WB_text`, `forward`, `comment`, `like`,
 `weibo_url`, and `Time` or `WB_from` carrying `5月31日 23:54 来自 client`) and
-comment lists (`user_name`, `user_url`, `weibo_content`, `comment_time`, `comment_like`).
+comment lists (`user_name`, `user_url`, `weibo_content`, `comment_time`, `comment_like`,
+and `pub_time`, the commented post's publication time: no post id). The reader stores
+comments without a post; `link_comments`, run after ingest, finds each one's post by that
+time among the posts of the crawled account.
 """
 
 from __future__ import annotations
@@ -10,11 +13,15 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import re
 from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+
+import pyarrow as pa
 
 from govweibo import model
 from govweibo.errors import IngestError
@@ -236,3 +243,146 @@ def _comment(rec: dict[str, str], opts: ReadOptions) -> tuple[Interaction, Accou
         likes=likes,
     )
     return comment, Account("weibo", actor, screen_name=name or None)
+
+
+# Linking comments to their posts, after ingest ---------------------------------------------
+
+
+@dataclass
+class LinkSummary:
+    """What link_comments did with the crawler comments that had no post."""
+
+    pending: int = 0  # crawler comments without a post when the step began
+    linked: int = 0  # exactly one candidate post: post_id and target_account_id filled
+    ambiguous: int = 0  # more than one post of the crawled accounts in that minute
+    unmatched: int = 0  # no post of the crawled accounts in that minute (not ingested?)
+    no_account: int = 0  # no post list of the same crawl (folder) in the store, no account_id
+    unknown_time: int = 0  # the post's time could not be read back (file gone or changed)
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+def comment_post_times(path: Path, year: int | None) -> dict[str, datetime | None]:
+    """interaction_id -> the commented post's publication time (`pub_time`, to the minute)
+    for every comment the reader stores from a crawler comment list; {} for a post list.
+    `year` is the one the file was ingested with (times carry none)."""
+    source = Source(path=path, observed_at=datetime.now(BEIJING))
+    text, _ = source.read_text()
+    rows = csv.reader(io.StringIO(text, newline=""))
+    cols = [h.strip() for h in next(rows, [])]
+    if not set(cols) >= COMMENT_COLUMNS:
+        return {}
+    opts = ReadOptions(year=year)
+    out: dict[str, datetime | None] = {}
+    for row in rows:
+        rec = dict(zip(cols, row, strict=False))
+        if _comment_row_empty(rec, row):
+            continue
+        try:
+            comment, _ = _comment(rec, opts)
+        except CrawlerError:
+            continue  # quarantined by the reader: not in the store
+        try:
+            when: datetime | None = parse_time(rec.get("pub_time", ""), year, "pub_time")
+        except CrawlerError:
+            when = None
+        # The same comment twice with two post times names no one post.
+        seen = out.get(comment.interaction_id, when)
+        out[comment.interaction_id] = when if seen == when else None
+    return out
+
+
+_PENDING_SQL = (
+    "SELECT i.platform, i.interaction_id FROM interactions i "
+    "JOIN ingest_runs r ON i.run_id = r.run_id "
+    "WHERE i.post_id IS NULL AND r.format = 'crawler-csv'"
+)
+# Every crawler file ingested, newest first: a comment's pub_time is read back from it.
+_RUNS_SQL = (
+    "SELECT source_path, options FROM ingest_runs WHERE format = 'crawler-csv' "
+    "AND status = 'done' ORDER BY run_id DESC"
+)
+# The accounts whose posts a crawler export held, by the file they came from.
+_AUTHORS_SQL = (
+    "SELECT DISTINCT r.source_path, p.author_id FROM posts p "
+    "JOIN ingest_runs r ON p.run_id = r.run_id "
+    "WHERE r.format = 'crawler-csv' AND p.author_id IS NOT NULL"
+)
+_POSTS_SQL = (
+    "SELECT platform, post_id, author_id, created_at FROM posts "
+    "WHERE created_at >= ? AND created_at < ?"
+)
+
+
+def link_comments(store: Any, *, account_id: str | None = None) -> LinkSummary:
+    """Link crawler comments to their post: the post published in the comment's `pub_time`
+    minute by the account the export is about. Fills `interactions.post_id` and
+    `target_account_id`; never overwrites a post a comment already has.
+
+    The account is `account_id` if given, else the authors of the crawler post lists
+    ingested from the comment file's folder (a crawl is exported as one folder). Without
+    either the comment stays unlinked (`no_account`): any account's post of that minute
+    could be a wrong match, and a link is never undone. The comment list holds no post id,
+    so the post times are read back from the comment files named in `ingest_runs` (with the
+    year they were ingested with).
+    """
+    from govweibo.store.links import LINKS_SCHEMA, fill_interaction_posts
+
+    pending = store.arrow(_PENDING_SQL).to_pylist()
+    summary = LinkSummary(pending=len(pending))
+    if not pending:
+        return summary
+    wanted = {(r["platform"], r["interaction_id"]) for r in pending}
+    # interaction_id -> (pub_time, folder of the comment file)
+    times: dict[str, tuple[datetime | None, Path]] = {}
+    for run in store.arrow(_RUNS_SQL).to_pylist():
+        path = Path(run["source_path"])
+        if not path.is_file():
+            continue
+        year = json.loads(run["options"] or "{}").get("year")
+        try:
+            found = comment_post_times(path, year)
+        except IngestError:
+            continue
+        for iid, when in found.items():
+            times.setdefault(iid, (when, path.parent))
+    authors: dict[Path, set[str]] = {}
+    for row in store.arrow(_AUTHORS_SQL).to_pylist():
+        authors.setdefault(Path(row["source_path"]).parent, set()).add(row["author_id"])
+    minutes = [w for w, _ in (times.get(i, (None, Path())) for _, i in wanted) if w is not None]
+    by_minute: dict[tuple[str, datetime], list[tuple[str, str]]] = {}
+    if minutes:
+        # One query for the span, matched here: crawler times are whole minutes, so a
+        # post with seconds (from another source) still falls in the comment's minute.
+        span = [min(minutes), max(minutes) + timedelta(minutes=1)]
+        for p in store.arrow(_POSTS_SQL, span).to_pylist():
+            minute = p["created_at"].replace(second=0, microsecond=0)
+            by_minute.setdefault((p["platform"], minute), []).append((p["post_id"], p["author_id"]))
+    links = []
+    for platform, iid in sorted(wanted):
+        when, folder = times.get(iid, (None, Path()))
+        if when is None:
+            summary.unknown_time += 1
+            continue
+        owners = {account_id} if account_id else authors.get(folder)
+        if not owners:
+            summary.no_account += 1
+            continue
+        cands = {
+            (pid, author) for pid, author in by_minute.get((platform, when), []) if author in owners
+        }
+        if not cands:
+            summary.unmatched += 1
+        elif len(cands) > 1:
+            summary.ambiguous += 1
+        else:
+            ((pid, author),) = cands
+            links.append((platform, iid, pid, author))
+    columns: list[list[str]] = [[], [], [], []]
+    for row in links:
+        for col, value in zip(columns, row, strict=True):
+            col.append(value)
+    table = pa.table(columns, schema=LINKS_SCHEMA)
+    summary.linked = fill_interaction_posts(store, table)
+    return summary

@@ -137,9 +137,10 @@ def ingest(
     summary = IngestSummary(skipped=skipped)
     for reader, path in units:
         summary.files.append(_ingest_unit(store, reader, path, opts, progress))
-    if any(reader.name == "crawler-csv" for reader, _ in units):
+    if isinstance(store, Store) and any(reader.name == "crawler-csv" for reader, _ in units):
         # Crawler comment lists name their post only by its time: link them now that the
-        # post lists of the same crawl may be in the store too.
+        # post lists of the same crawl may be in the store too. (A Parquet sink cannot be
+        # queried: link_comments can be run later on a store that holds the same runs.)
         from govweibo.ingest.crawler_csv import link_comments
 
         summary.links = link_comments(store).as_dict()

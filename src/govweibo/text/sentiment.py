@@ -1,8 +1,11 @@
 """Polarity (positive / negative / neutral) with a score in [-1, 1].
 
 A logistic regression over sublinear TF-IDF features (character 1-3-grams, rjieba words and
-Weibo emoticons) trained by ``scripts/train_sentiment.py``. The model ships as plain arrays
-in ``data/sentiment_model.npz`` (read with ``allow_pickle=False``); inference here is pure
+Weibo emoticons) plus four dense features: three from a hand-written lexicon with negators
+and degree adverbs (``data/sentiment_lexicon.toml``) and the score of a "distant" model
+learnt from CED reposts labelled by their emoticons. Trained by
+``scripts/train_sentiment.py``; the model ships as plain arrays in
+``data/sentiment_model.npz`` (read with ``allow_pickle=False``); inference here is pure
 Python + numpy, scikit-learn is needed only to train. See docs/opinion.md.
 """
 
@@ -28,6 +31,8 @@ __all__ = [
     "EvalDataError",
     "EvalResult",
     "LABELS",
+    "Lexicon",
+    "LinearTfidf",
     "NEUTRAL_BAND",
     "Sentiment",
     "SentimentModel",
@@ -45,6 +50,7 @@ LABELS: tuple[Label, ...] = ("positive", "negative", "neutral")
 # |score| below this is called neutral. A convention: the training data has no neutral class.
 NEUTRAL_BAND = 0.2
 MODEL_FILE = "sentiment_model.npz"
+LEXICON_FILE = "sentiment_lexicon.toml"
 
 _POLARITY: dict[str, Label | None] = {
     "like": "positive",
@@ -93,52 +99,197 @@ def sentiment_text(text: str | NormalisedText | None) -> str:
 
 def features(clean: str) -> list[str]:
     """Feature strings of a cleaned text: chars 1-3-grams, ``w:`` words, ``e:`` emoticons."""
+    return _featurise(clean)[0]
+
+
+def _featurise(clean: str) -> tuple[list[str], list[str]]:
+    """(feature strings, rjieba words) of a cleaned text: the words once, for both uses."""
     s = clean.lower()
     n = len(s)
     out = list(s)
     out += [s[i : i + 2] for i in range(n - 1)]
     out += [s[i : i + 3] for i in range(n - 2)]
-    out += ["w:" + w for w in segmenter().cut(s) if not w.isspace()]
+    words = [w for w in segmenter().cut(s) if not w.isspace()]
+    out += ["w:" + w for w in words]
     if "[" in s:
         out += ["e:" + e for e in EMOTICON.findall(s)]
-    return out
+    return out, words
 
 
 @dataclass(frozen=True)
-class SentimentModel:
-    """Vocabulary index, idf and idf * coef per feature, intercept and training notes."""
+class Lexicon:
+    """Polar words, negators and degree adverbs (data/sentiment_lexicon.toml)."""
+
+    polarity: dict[str, float]
+    negations: frozenset[str]
+    degree: dict[str, float]
+    # How many words before a polar word are searched for negators and degree adverbs.
+    window: int = 3
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> Lexicon:
+        import tomllib
+
+        if path is None:
+            with resources.as_file(resources.files("govweibo.text") / "data" / LEXICON_FILE) as p:
+                raw = tomllib.loads(p.read_text(encoding="utf-8"))
+        else:
+            raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        pol = {w: 1.0 for w in raw["positive"]} | {w: -1.0 for w in raw["negative"]}
+        return cls(
+            pol, frozenset(raw["negations"]), {k: float(v) for k, v in raw["degree"].items()}
+        )
+
+    def features(self, words: Sequence[str]) -> tuple[float, float, float]:
+        """(tanh(sum / 2), log(1 + positive mass), log(1 + negative mass)) of a word list:
+        each polar word is +-1, times the degree adverbs in the window before it, and
+        flipped by an odd number of negators there."""
+        total = pos = neg = 0.0
+        for i, w in enumerate(words):
+            v = self.polarity.get(w)
+            if v is None:
+                continue
+            before = words[max(0, i - self.window) : i]
+            for x in before:
+                if x in self.negations:
+                    v = -v
+                v *= self.degree.get(x, 1.0)
+            total += v
+            if v > 0:
+                pos += v
+            else:
+                neg -= v
+        return float(np.tanh(total / 2.0)), float(np.log1p(pos)), float(np.log1p(neg))
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The lexicon as plain arrays, for the model file."""
+        return {
+            "lex_words": np.asarray(list(self.polarity), dtype=np.str_),
+            "lex_values": np.asarray(list(self.polarity.values()), dtype=np.float64),
+            "lex_negations": np.asarray(sorted(self.negations), dtype=np.str_),
+            "lex_degree_words": np.asarray(list(self.degree), dtype=np.str_),
+            "lex_degree_values": np.asarray(list(self.degree.values()), dtype=np.float64),
+        }
+
+    @classmethod
+    def from_arrays(cls, z: Any) -> Lexicon:
+        return cls(
+            dict(zip(z["lex_words"].tolist(), z["lex_values"].tolist(), strict=True)),
+            frozenset(z["lex_negations"].tolist()),
+            dict(zip(z["lex_degree_words"].tolist(), z["lex_degree_values"].tolist(), strict=True)),
+        )
+
+
+@dataclass(frozen=True)
+class LinearTfidf:
+    """A linear model over sublinear TF-IDF (l2-normalised) of feature strings, as
+    scikit-learn's TfidfVectorizer(sublinear_tf=True) + a linear classifier compute it."""
 
     index: dict[str, int]
     idf: np.ndarray
     weight: np.ndarray  # idf * coef
     intercept: float
+
+    @classmethod
+    def from_arrays(
+        cls, feats: Sequence[str], idf: np.ndarray, coef: np.ndarray, intercept: float
+    ) -> LinearTfidf:
+        idf64 = np.asarray(idf, dtype=np.float64)
+        weight = idf64 * np.asarray(coef, dtype=np.float64)
+        return cls({f: i for i, f in enumerate(feats)}, idf64, weight, float(intercept))
+
+
+@dataclass(frozen=True)
+class SentimentModel:
+    """The polarity model: a linear model over TF-IDF of the text's features, plus dense
+    features (the lexicon's three, then the distant model's tanh(z / 2)) with their own
+    weights. Either part of the dense features may be absent (format 1 has none)."""
+
+    main: LinearTfidf
+    lexicon: Lexicon | None = None
+    distant: LinearTfidf | None = None
+    dense_weight: np.ndarray = field(default_factory=lambda: np.zeros(0))
     meta: dict[str, Any] = field(default_factory=dict)
+    # Built from the parts above by __post_init__.
+    _union: dict[str, int] = field(init=False, repr=False, compare=False)
+    _tables: np.ndarray = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # One vocabulary for the main and the distant model, so each feature of a text is
+        # looked up once; a feature absent from a model has idf and weight 0 there, which is
+        # what scikit-learn's vectoriser does with a word it does not know.
+        union = dict(self.main.index)
+        parts = [self.main] if self.distant is None else [self.main, self.distant]
+        for part in parts[1:]:
+            for f in part.index:
+                union.setdefault(f, len(union))
+        tables = np.zeros((len(parts), 2, len(union)))
+        for k, part in enumerate(parts):
+            ids = np.fromiter((union[f] for f in part.index), np.int64, len(part.index))
+            order = np.fromiter(part.index.values(), np.int64, len(part.index))
+            tables[k, 0, ids] = part.idf[order]
+            tables[k, 1, ids] = part.weight[order]
+        object.__setattr__(self, "_union", union)
+        object.__setattr__(self, "_tables", tables)
+
+    @property
+    def index(self) -> dict[str, int]:
+        return self.main.index
+
+    def _parts(self, docs: Sequence[Sequence[str]]) -> tuple[np.ndarray, np.ndarray]:
+        """(w . x per model (main, then distant) and text, whether the main model knows
+        any feature of the text), intercepts left out."""
+        get = self._union.get
+        ids: list[int] = []
+        rows: list[int] = []
+        for d, feats in enumerate(docs):
+            hit = [i for i in map(get, feats) if i is not None]
+            ids += hit
+            rows += [d] * len(hit)
+        tables = self._tables
+        out = np.zeros((len(tables), len(docs)))
+        if not ids:
+            return out, np.zeros(len(docs), dtype=bool)
+        nfeat = tables.shape[2]
+        keys, counts = np.unique(np.asarray(rows, np.int64) * nfeat + ids, return_counts=True)
+        doc, feat = np.divmod(keys, nfeat)
+        tf = 1.0 + np.log(counts)
+        has = np.zeros(len(docs), dtype=bool)
+        for k in range(len(tables)):
+            v = tf * tables[k, 0, feat]
+            norm = np.sqrt(np.bincount(doc, v * v, minlength=len(docs)))
+            dot = np.bincount(doc, tf * tables[k, 1, feat], minlength=len(docs))
+            ok = norm > 0
+            out[k, ok] = dot[ok] / norm[ok]
+            if k == 0:
+                has = ok
+        return out, has
+
+    def _dense(self, parts: np.ndarray, words: Sequence[Sequence[str]]) -> np.ndarray:
+        cols: list[np.ndarray] = []
+        if self.lexicon is not None:
+            lex = self.lexicon
+            cols.append(np.array([lex.features(w) for w in words]).reshape(len(words), 3))
+        if self.distant is not None:
+            cols.append(np.tanh((parts[1] + self.distant.intercept) / 2.0)[:, None])
+        return np.hstack(cols) if cols else np.zeros((len(words), 0))
+
+    def dense_features(self, cleans: Sequence[str]) -> np.ndarray:
+        """The dense features of cleaned texts (texts x dense), in the order of
+        `dense_weight`: the lexicon's three, then the distant model's tanh(z / 2)."""
+        pairs = [_featurise(c) if c else ([], []) for c in cleans]
+        parts, _ = self._parts([f for f, _ in pairs])
+        return self._dense(parts, [w for _, w in pairs])
 
     def decisions(self, cleans: Sequence[str]) -> np.ndarray:
         """Logits z for cleaned texts; 0.0 for a text with no known feature (neutral)."""
-        get = self.index.get
-        ids: list[int] = []
-        docs: list[int] = []
-        for d, clean in enumerate(cleans):
-            if not clean:
-                continue
-            hit = [i for i in map(get, features(clean)) if i is not None]
-            ids += hit
-            docs += [d] * len(hit)
-        out = np.zeros(len(cleans))
-        if not ids:
-            return out
-        # sublinear TF-IDF, l2-normalised per text, dotted with coef (as scikit-learn does)
-        nfeat = len(self.idf)
-        keys, counts = np.unique(np.asarray(docs, np.int64) * nfeat + ids, return_counts=True)
-        doc, feat = np.divmod(keys, nfeat)
-        tf = 1.0 + np.log(counts)
-        v = tf * self.idf[feat]
-        norm = np.sqrt(np.bincount(doc, v * v, minlength=len(cleans)))
-        dot = np.bincount(doc, tf * self.weight[feat], minlength=len(cleans))
-        has = norm > 0
-        out[has] = dot[has] / norm[has] + self.intercept
-        return out
+        pairs = [_featurise(c) if c else ([], []) for c in cleans]
+        parts, has = self._parts([f for f, _ in pairs])
+        z = parts[0] + self.main.intercept
+        if len(self.dense_weight):
+            z += self._dense(parts, [w for _, w in pairs]) @ self.dense_weight
+        z[~has] = 0.0
+        return z
 
     def decision(self, clean: str) -> float:
         return float(self.decisions([clean])[0])
@@ -151,18 +302,40 @@ class SentimentModel:
         coef: np.ndarray,
         intercept: float,
         meta: dict[str, Any] | None = None,
+        *,
+        lexicon: Lexicon | None = None,
+        distant: LinearTfidf | None = None,
+        dense_weight: np.ndarray | None = None,
     ) -> SentimentModel:
-        idf64 = np.asarray(idf, dtype=np.float64)
-        weight = idf64 * np.asarray(coef, dtype=np.float64)
-        index = {f: i for i, f in enumerate(feats)}
-        return cls(index, idf64, weight, float(intercept), dict(meta or {}))
+        main = LinearTfidf.from_arrays(feats, idf, coef, intercept)
+        dw = np.zeros(0) if dense_weight is None else np.asarray(dense_weight, np.float64)
+        want = (3 if lexicon is not None else 0) + (1 if distant is not None else 0)
+        if len(dw) != want:
+            raise ValueError(f"sentiment model: {len(dw)} dense weights for {want} features")
+        return cls(main, lexicon, distant, dw, dict(meta or {}))
 
     @classmethod
     def load(cls, path: str | Path) -> SentimentModel:
         with np.load(path, allow_pickle=False) as z:
             meta = json.loads(str(z["meta"]))
+            lexicon = Lexicon.from_arrays(z) if "lex_words" in z.files else None
+            distant = None
+            if "distant_features" in z.files:
+                distant = LinearTfidf.from_arrays(
+                    z["distant_features"].tolist(),
+                    z["distant_idf"],
+                    z["distant_coef"],
+                    float(z["distant_intercept"]),
+                )
             return cls.from_arrays(
-                z["features"].tolist(), z["idf"], z["coef"], float(z["intercept"]), meta
+                z["features"].tolist(),
+                z["idf"],
+                z["coef"],
+                float(z["intercept"]),
+                meta,
+                lexicon=lexicon,
+                distant=distant,
+                dense_weight=z["dense_coef"] if "dense_coef" in z.files else None,
             )
 
 
@@ -173,16 +346,32 @@ def save_model(
     coef: np.ndarray,
     intercept: float,
     meta: dict[str, Any],
+    *,
+    lexicon: Lexicon | None = None,
+    distant: tuple[Sequence[str], np.ndarray, np.ndarray, float] | None = None,
+    dense_coef: np.ndarray | None = None,
 ) -> None:
     """Write the arrays the runtime needs (no pickled objects)."""
-    np.savez_compressed(
-        path,
-        features=np.asarray(feats, dtype=np.str_),
-        idf=np.asarray(idf, dtype=np.float32),
-        coef=np.asarray(coef, dtype=np.float32),
-        intercept=np.asarray(intercept, dtype=np.float64),
-        meta=np.asarray(json.dumps(meta, ensure_ascii=False, sort_keys=True)),
-    )
+    arrays: dict[str, np.ndarray] = {
+        "features": np.asarray(feats, dtype=np.str_),
+        "idf": np.asarray(idf, dtype=np.float32),
+        "coef": np.asarray(coef, dtype=np.float32),
+        "intercept": np.asarray(intercept, dtype=np.float64),
+        "meta": np.asarray(json.dumps(meta, ensure_ascii=False, sort_keys=True)),
+    }
+    if lexicon is not None:
+        arrays |= lexicon.arrays()
+    if distant is not None:
+        dfeats, didf, dcoef, dint = distant
+        arrays |= {
+            "distant_features": np.asarray(dfeats, dtype=np.str_),
+            "distant_idf": np.asarray(didf, dtype=np.float32),
+            "distant_coef": np.asarray(dcoef, dtype=np.float32),
+            "distant_intercept": np.asarray(dint, dtype=np.float64),
+        }
+    if dense_coef is not None:
+        arrays["dense_coef"] = np.asarray(dense_coef, dtype=np.float64)
+    np.savez_compressed(path, **arrays)  # type: ignore[arg-type]
 
 
 @lru_cache(maxsize=4)
