@@ -88,3 +88,16 @@ def test_propagation_commands(tmp_path: Path) -> None:
     assert "rumour_probability" in out
     result = CliRunner().invoke(main, ["eval-rumour", str(FIXTURES / "ced")])
     assert result.exit_code == 0 and "accuracy" in result.output
+
+
+def test_ingest_prints_how_crawler_comments_were_linked(tmp_path: Path) -> None:
+    folder = FIXTURES / "crawler_link"
+    out = run(
+        tmp_path,
+        "ingest",
+        "--year",
+        "2020",
+        str(folder / "posts.csv"),
+        str(folder / "comments.csv"),
+    )
+    assert "Crawler comments linked to their posts by time: pending 5, linked 3" in out

@@ -130,6 +130,9 @@ def print_summary(summary: IngestSummary) -> None:
         console.print(Text(f"failed {f.path}: {f.message}", style="red"))
     for path, why in summary.skipped:
         console.print(Text(f"skipped {path}: {why}"))
+    if summary.links:
+        counts = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in summary.links.items())
+        console.print(f"Crawler comments linked to their posts by time: {counts}")
     if summary.total("rejected"):
         console.print("Rejected records are in the quarantine: govweibo quarantine")
 
