@@ -3,11 +3,14 @@
 Parsing (the reader's own DuckDB connection) and writing (the store's) both run
 in native code that releases the GIL, so on two cores the two halves of an
 ingest proceed side by side. The queue is bounded: at most `depth` batches wait,
-which keeps memory bounded by a few chunks whatever the file size.
+and the reader starts a batch only when the consumer has let go of an older one, so at
+most `depth + 1` batches are alive at once whatever the file size.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import queue
 import threading
 from collections.abc import Iterator
@@ -16,6 +19,26 @@ from typing import TypeVar
 T = TypeVar("T")
 
 _DONE = object()
+_M_MMAP_THRESHOLD = -3
+
+
+def bound_heap(threshold: int = 8 << 20) -> None:
+    """Serve allocations over `threshold` bytes by mmap, returned to the system on free.
+
+    glibc raises its mmap threshold each time a large block is freed, after which
+    32 MB chunk buffers come from the heap, which fragments and never shrinks: a
+    reader thread and a writer thread freeing such buffers in turn grew the process
+    by hundreds of MB. A fixed threshold keeps memory bounded by the live batches.
+    Does nothing where the C library is not glibc.
+    """
+    name = ctypes.util.find_library("c")
+    if not name:
+        return
+    try:
+        libc = ctypes.CDLL(name)
+        libc.mallopt(_M_MMAP_THRESHOLD, threshold)
+    except (OSError, AttributeError):
+        pass
 
 
 def prefetched(items: Iterator[T], depth: int = 1) -> Iterator[T]:
@@ -28,6 +51,8 @@ def prefetched(items: Iterator[T], depth: int = 1) -> Iterator[T]:
     """
     q: queue.Queue[object] = queue.Queue(maxsize=depth)
     stop = threading.Event()
+    # One slot per batch alive: the one the consumer holds, and those produced ahead.
+    slots = threading.Semaphore(depth + 1)
 
     def put(obj: object) -> bool:
         while not stop.is_set():
@@ -38,9 +63,19 @@ def prefetched(items: Iterator[T], depth: int = 1) -> Iterator[T]:
                 continue
         return False
 
+    def acquire() -> bool:
+        while not stop.is_set():
+            if slots.acquire(timeout=0.1):
+                return True
+        return False
+
     def work() -> None:
         try:
-            for item in items:
+            while acquire():
+                try:
+                    item = next(items)
+                except StopIteration:
+                    break
                 if not put(item):
                     break
         except BaseException as exc:  # handed to the consumer, raised there
@@ -62,6 +97,7 @@ def prefetched(items: Iterator[T], depth: int = 1) -> Iterator[T]:
             if isinstance(obj, _Raised):
                 raise obj.exc
             yield obj  # type: ignore[misc]
+            slots.release()
     finally:
         stop.set()
         worker.join()

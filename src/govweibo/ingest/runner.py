@@ -9,7 +9,7 @@ from typing import Any
 
 from govweibo.errors import FormatDetectionError, IngestError
 from govweibo.ingest.base import Reader, ReadOptions, Source, observed_at_for
-from govweibo.ingest.prefetch import prefetched
+from govweibo.ingest.prefetch import bound_heap, prefetched
 from govweibo.model import Batch
 from govweibo.store import Store
 from govweibo.store.parquet_sink import ParquetSink
@@ -133,6 +133,7 @@ def ingest(
 ) -> IngestSummary:
     """Read every path into the store; bad records go to quarantine, never lost."""
     opts = options or ReadOptions()
+    bound_heap()
     units, skipped = plan([Path(p) for p in paths], fmt)
     summary = IngestSummary(skipped=skipped)
     for reader, path in units:
