@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -246,3 +247,134 @@ def test_repost_depth(world: Store) -> None:
     assert out["A"]["repost_depth"] == 3.0  # p2's deepest repost: 1 + 2 names
     assert out["B"]["repost_depth"] == 1.0
     assert out["C"]["repost_depth"] is None
+
+
+def test_repost_depth_weight_and_nulls(world: Store) -> None:
+    """Communication = followers 0.30 + reposts_per_post 0.50 + repost_depth 0.20, each a
+    percentile among the accounts where it is known; unknown depth drops out."""
+    for pid, root, chain in [("r1", "p2", []), ("r2", "p2", ["x", "y"]), ("r3", "p4", None)]:
+        world.con.execute(
+            "INSERT INTO posts (platform, post_id, author_id, created_at, retweeted_post_id,"
+            " repost_chain) VALUES ('weibo', ?, 'D', ?, ?, ?)",
+            [pid, ts("2011-08-01 00:00"), root, chain],
+        )
+    out = rows(compute_index(world, period="2011"))
+    # followers E < C < B < A: 0, 1/3, 2/3, 1; reposts/post C 1 < B 3 < A 36.7 (E none):
+    # 0, 1/2, 1; depth B 1 < A 3 (C, E unknown): 0, 1.
+    assert out["A"]["communication"] == pytest.approx(100.0)
+    assert out["B"]["communication"] == pytest.approx(100 * (0.30 * 2 / 3 + 0.50 * 0.5 + 0.20 * 0))
+    # C: no known cascade, so depth drops out and 0.30 + 0.50 are renormalised to 1.
+    assert out["C"]["communication"] == pytest.approx(100 * (0.30 * 1 / 3 + 0.50 * 0) / 0.80)
+    assert out["E"]["communication"] == 0.0
+    m = load_method("govweibo")
+    comm = {
+        i.name: i.weight for d in m.dimensions if d.name == "communication" for i in d.indicators
+    }
+    assert comm == {"followers": 0.30, "reposts_per_post": 0.50, "repost_depth": 0.20}
+
+
+def add_interactions(store: Store, items: list[tuple]) -> None:
+    for iid, kind, actor, name, post, target, rto_id, rto_acc, at, text in items:
+        store.con.execute(
+            "INSERT INTO interactions (platform, interaction_id, kind, actor_id, actor_name,"
+            " post_id, target_account_id, reply_to_id, reply_to_account_id, created_at, text)"
+            " VALUES ('weibo',?,?,?,?,?,?,?,?,?,?)",
+            [iid, kind, actor, name, post, target, rto_id, rto_acc, ts(at), text],
+        )
+
+
+def test_timeliness(world: Store, tmp_path: Path) -> None:
+    add_interactions(world, [
+        # A: i1 (03:00) answered by a reply to it 3 h later; i2 (04:00) 73 h later; i9 never.
+        ("i6", "reply", "A", None, "p2", "A", "i1", "u1", "2011-03-01 06:00", "谢谢"),
+        ("i7", "reply", "A", None, "p2", "A", "i2", "u2", "2011-03-04 05:00", "已转"),
+        ("i9", "comment", "u9", "u9", "p1", "A", None, None, "2011-01-05 00:00", "?"),
+        # B: i8 answered by a comment naming its author exactly 48 h later (counts); i4 never.
+        ("i8", "comment", "u4", "小王", "p4", "B", None, None, "2011-07-11 00:00", "问"),
+        ("i10", "comment", "B", "B", "p4", "B", None, None, "2011-07-13 00:00", "回复@小王:收到"),
+        # A mention is not a comment: it neither counts as addressed nor as public comment.
+        ("i11", "mention", "u5", "u5", "p6", "C", None, None, "2011-05-06 00:00", "@浙江高院"),
+    ])  # fmt: skip
+    out = rows(compute_index(world, period="2011"))
+    assert out["A"]["timeliness"] == pytest.approx(1 / 3)
+    assert out["B"]["timeliness"] == pytest.approx(1 / 2)
+    assert out["C"]["timeliness"] is None and out["E"]["timeliness"] is None  # no comments
+    assert out["C"]["public_comments"] == 0
+    # Service = posts_per_day 0.30 + original_share 0.25 + regularity 0.25 + timeliness 0.20.
+    # Percentiles: posts/day E 0 < B = C < A: 0, 1/3, 1/3, 1; original share A 2/3 < B = C 1
+    # (E none): 0, 1/2, 1/2; regularity as posts/day; timeliness A 1/3 < B 1/2: 0, 1.
+    assert out["A"]["service"] == pytest.approx(100 * (0.30 + 0.25 * 0 + 0.25 + 0.20 * 0))
+    assert out["B"]["service"] == pytest.approx(100 * (0.30 / 3 + 0.25 / 2 + 0.25 / 3 + 0.20))
+    # C has no comment to answer: timeliness drops out, the other weights renormalised.
+    assert out["C"]["service"] == pytest.approx(100 * (0.30 / 3 + 0.25 / 2 + 0.25 / 3) / 0.80)
+    assert out["E"]["service"] == 0.0
+    # The threshold is methodology: with 2 hours A's 3-hour answer is late.
+    p = tmp_path / "fast.toml"
+    p.write_text(
+        'name = "fast"\ntimeliness_hours = 2\n[dimensions.service]\nweight = 1\n'
+        'indicators = [{ name = "timeliness", weight = 1, transform = "none" }]\n',
+        encoding="utf-8",
+    )
+    fast = rows(compute_index(world, period="2011", method=p))
+    assert fast["A"]["timeliness"] == 0.0 and fast["B"]["timeliness"] == 0.0
+    assert fast["A"]["posts_per_day"] is not None and fast["A"]["active_days"] is None
+
+
+def test_active_days_masks_and_long_periods(world: Store) -> None:
+    # E posts on days 62 and 63 of 2011 (Beijing), the last bit of one 63-day block and the
+    # first of the next, twice on the second day.
+    for pid, at in [
+        ("e1", "2011-03-04 04:00"),
+        ("e2", "2011-03-05 04:00"),
+        ("e3", "2011-03-05 05:00"),
+    ]:
+        world.con.execute(
+            "INSERT INTO posts (platform, post_id, author_id, created_at) VALUES ('weibo',?,'E',?)",
+            [pid, ts(at)],
+        )
+    out = rows(compute_index(world, period="2011", all_indicators=True))
+    assert {a: out[a]["active_days"] for a in "ABCE"} == {"A": 2, "B": 1, "C": 1, "E": 2}
+    # 4 years: 24 blocks of masks; 6 years: count(DISTINCT), the same counts.
+    for per in ("2010-01-01..2013-12-31", "2010-01-01..2015-12-31"):
+        out = rows(compute_index(world, period=per, all_indicators=True))
+        assert {a: out[a]["active_days"] for a in "ABCE"} == {"A": 2, "B": 2, "C": 2, "E": 2}
+
+
+def test_costly_indicators_only_when_used(world: Store) -> None:
+    a = rows(compute_index(world, period="2011", method="bci"))["A"]
+    assert a["posts"] == 3 and a["likes_per_post"] == pytest.approx(27 / 3)
+    assert a["active_days"] is None and a["original_share"] is None and a["replies"] is None
+    full = rows(compute_index(world, period="2011", method="bci", all_indicators=True))["A"]
+    assert (full["active_days"], full["replies"], full["public_comments"]) == (2, 1, 2)
+    assert full["score"] == a["score"]
+
+
+def test_every_indicator_is_documented() -> None:
+    from govweibo.analyses.methods import INDICATORS
+
+    doc = (Path(__file__).parents[1] / "docs" / "methods-index.md").read_text(encoding="utf-8")
+    # The first cell of each row of the indicator table names one or more indicators.
+    named = {n for line in doc.splitlines() if line.startswith("| `")
+             for n in re.findall(r"`(\w+)`", line.split(" | ")[0])}  # fmt: skip
+    assert set(INDICATORS) - named == set()
+
+
+def test_same_account_id_on_two_platforms(world: Store) -> None:
+    con = world.con
+    con.execute(
+        "INSERT INTO accounts (platform, account_id, screen_name) VALUES ('mastodon','A','a')"
+    )
+    con.execute(
+        "INSERT INTO account_profiles VALUES ('mastodon','A',true,1.0,'test','agency',NULL,NULL,"
+        "NULL,NULL,NULL)"
+    )
+    con.execute(
+        "INSERT INTO posts (platform, post_id, author_id, created_at, reposts, comments, likes)"
+        " VALUES ('mastodon','m1','A',?,1,1,1)",
+        [ts("2011-05-01 00:00")],
+    )
+    out = {
+        (r["platform"], r["account_id"]): r for r in compute_index(world, period="2011").to_pylist()
+    }
+    assert out[("weibo", "A")]["posts"] == 3 and out[("mastodon", "A")]["posts"] == 1
+    assert out[("mastodon", "A")]["likes"] == 1

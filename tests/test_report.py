@@ -102,3 +102,35 @@ def test_charts_escape_and_shape() -> None:
     assert "a&lt;" in line and line.count("<polyline") == 1 and line.count("<circle") == 2
     assert re.search(r"<script", line) is None
     assert fmt_number(1_234_567) == "1.2M" and fmt_number(12_345) == "12k" and fmt_number(3) == "3"
+
+
+def test_sector_labels(
+    report_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from govweibo.registry import SECTORS
+    from govweibo.report import yearly
+
+    rules = tmp_path / "sectors.toml"
+    rules.write_text(
+        '[[sector]]\nname = "public_security"\nlabel_zh = "公安"\nlabel_en = "Public security"\n'
+        'keywords = ["公安"]\n[[sector]]\nname = "public_security"\nlabel_zh = "not this"\n'
+        '[[sector]]\nname = "health"\nkeywords = ["卫生"]\n',
+        encoding="utf-8",
+    )
+    assert yearly.sector_labels("zh", rules) == {"public_security": "公安"}
+    assert yearly.sector_labels("en", rules) == {"public_security": "Public security"}
+    assert set(yearly.sector_labels("zh")) <= set(SECTORS)  # the registry's own file
+    shipped = yearly.sector_labels
+    monkeypatch.setattr(yearly, "sector_labels", lambda lang: shipped(lang, rules))
+    data = make(report_store, "zh")
+    md = render_markdown(data)
+    # Labels in the sector column, the by-sector list's groups and the sector distribution.
+    assert "| 公安 | 1 | 平安北京 | agency | 公安 |" in md
+    assert "| 公安 | 1 | 0.250 |" in md and "public_security" not in md
+    assert "| health | 1 | 0.250 |" in md  # no label: the code
+    assert "公安" in data.charts["distribution_sector"]
+    # The exported tables keep the codes.
+    export_tables(data, tmp_path / "csv")
+    assert "public_security" in (tmp_path / "csv" / "index.csv").read_text(encoding="utf-8")
+    en = render_markdown(make(report_store, "en"))
+    assert "| Public security | 1 | 平安北京 |" in en and "### Sector" in en

@@ -153,3 +153,25 @@ def test_calendar() -> None:
     assert list(out) == ["off_hours", "off_hours"]
     out, _ = classify_times(np.asarray(us), office_hours=(8.0, 21.0))
     assert list(out) == ["office_hours", "office_hours"]
+
+
+def test_structured_mentions_are_items_once(store: Store) -> None:
+    # Mastodon/X mention rows: the mentioning post is the item (once, even when its text
+    # also names the account), answered by the account's reply to that post.
+    insert(store, "accounts", [model.Account("x", a, screen_name=a) for a in ("G", "U1")])
+    insert(store, "posts", [
+        model.Post("x", "p1", author_id="U1", created_at=ts(1, 9), text="@G buses in Croydon?"),
+        model.Post("x", "p2", author_id="G", created_at=ts(1, 10), text="@U1 Yes, on time."),
+        model.Post("x", "p3", author_id="U1", created_at=ts(1, 11), text="Thanks to the city"),
+    ])  # fmt: skip
+    mention = {"kind": "mention", "actor_id": "U1", "target_account_id": "G"}
+    insert(store, "interactions", [
+        model.Interaction("x", "p1:mention:G", post_id="p1", created_at=ts(1, 9), **mention),
+        model.Interaction("x", "p3:mention:G", post_id="p3", created_at=ts(1, 11), **mention),
+        model.Interaction("x", "p2", "reply", actor_id="G", post_id="p1", created_at=ts(1, 10),
+                          target_account_id="U1", reply_to_id="p1", reply_to_account_id="U1",
+                          text="@U1 Yes, on time."),
+    ])  # fmt: skip
+    t = addressed_items(store).to_pylist()
+    got = [(r["item_kind"], r["item_id"], r["answered"]) for r in t if r["account_id"] == "G"]
+    assert got == [("mention", "p1", True), ("mention", "p3", False)]

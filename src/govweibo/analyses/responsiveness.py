@@ -5,7 +5,8 @@ Addressed items (what the public says to an account), per account and period:
 - comments: interactions on the account's posts (`target_account_id`) by other actors, except
   replies addressed to a third person (`reply_to_account_id` set and not the account);
 - mentions: others' posts whose own text (before any `//@` repost chain) names the account
-  as `@screen_name`.
+  as `@screen_name`, and others' posts that name it in a structured mention (interactions
+  kind='mention', from Mastodon and X), counted once per post and account.
 
 An item is answered by the account's earliest response at or after it:
 
@@ -112,12 +113,18 @@ def mentions_table(source: Any, *, period: Period | None, platform: str | None) 
     rows: dict[str, list[Any]] = {
         k: [] for k in ("platform", "post_id", "actor_id", "created_at", "text", "account_id")
     }
-    for r in posts.to_pylist():
-        own = (r["text"] or "").split("//@", 1)[0]
-        for name in dict.fromkeys(MENTION.findall(own)):
-            aid = by_name.get((r["platform"], name))
-            if aid is None or aid == r["author_id"]:
+    seen: set[tuple[str, str, str | None]] = set()
+    for r in [*posts.to_pylist(), *_structured_mentions(source, period, platform)]:
+        if "account_id" in r:  # a structured mention: the account is known by id
+            names = [None]
+        else:
+            names = list(dict.fromkeys(MENTION.findall((r["text"] or "").split("//@", 1)[0])))
+        for name in names:
+            aid = r["account_id"] if name is None else by_name.get((r["platform"], name))
+            key = (r["platform"], r["post_id"], aid)
+            if aid is None or aid == r["author_id"] or key in seen:
                 continue
+            seen.add(key)
             for k, v in (("actor_id", r["author_id"]), ("account_id", aid)):
                 rows[k].append(v)
             for k in ("platform", "post_id", "created_at", "text"):
@@ -127,14 +134,43 @@ def mentions_table(source: Any, *, period: Period | None, platform: str | None) 
     return pa.table(rows, schema=schema)
 
 
-def items_expr(source: Any, *, period: Period | None = None, platform: str | None = None):
-    """Ibis expression: one row per addressed item (comment or mention), without replies."""
+def _structured_mentions(
+    source: Any, period: Period | None, platform: str | None
+) -> list[dict[str, Any]]:
+    """Mentions the source recorded as interactions (kind='mention'), with the post's text."""
+    table, has = tables_of(source)
+    if not has("interactions"):
+        return []
+    i = table("interactions")
+    i = i.filter((i.kind == "mention") & i.target_account_id.notnull() & i.post_id.notnull())
+    if platform:
+        i = i.filter(i.platform == platform)
+    p = table("posts")
+    p = _span(p.filter(p.author_id.notnull()), "created_at", period)
+    j = i.inner_join(p, [i.platform == p.platform, i.post_id == p.post_id])
+    j = j.select(
+        platform=i.platform,
+        post_id=i.post_id,
+        author_id=p.author_id,
+        created_at=p.created_at,
+        text=p.text,
+        account_id=i.target_account_id,
+    )
+    return j.to_pyarrow().to_pylist()
+
+
+def comment_items_expr(source: Any, *, period: Period | None = None, platform: str | None = None):
+    """Ibis expression: one row per public comment addressed to an account (no mentions).
+
+    Pure Ibis (any backend); the index's `timeliness` indicator uses it too.
+    """
     table, _ = tables_of(source)
     i = table("interactions")
     if platform:
         i = i.filter(i.platform == platform)
     c = i.filter(
         i.target_account_id.notnull()
+        & (i.kind != "mention")  # mentions are items of their own (mentions_table)
         & (i.actor_id.isnull() | (i.actor_id != i.target_account_id))
         & (i.reply_to_account_id.isnull() | (i.reply_to_account_id == i.target_account_id))
     )
@@ -149,6 +185,12 @@ def items_expr(source: Any, *, period: Period | None = None, platform: str | Non
         created_at=c.created_at,
         text=c.text,
     )
+    return c
+
+
+def items_expr(source: Any, *, period: Period | None = None, platform: str | None = None):
+    """Ibis expression: one row per addressed item (comment or mention), without replies."""
+    c = comment_items_expr(source, period=period, platform=platform)
     m = ibis.memtable(mentions_table(source, period=period, platform=platform))
     m = m.select(
         "platform",
@@ -166,12 +208,18 @@ def items_expr(source: Any, *, period: Period | None = None, platform: str | Non
 
 def addressed_expr(source: Any, *, period: Period | None = None, platform: str | None = None):
     """Ibis expression: one row per addressed item with `first_reply_at` (null if none)."""
-    table, _ = tables_of(source)
     items = items_expr(source, period=period, platform=platform)
+    return first_replies_expr(source, items, platform=platform)
+
+
+def first_replies_expr(source: Any, items: Any, *, platform: str | None = None):
+    """`items` (rows shaped like comment_items_expr's) with `first_reply_at`: the account's
+    earliest answer (see the module docstring), null if none."""
+    table, _ = tables_of(source)
     i = table("interactions")
     if platform:
         i = i.filter(i.platform == platform)
-    r = i.filter(i.actor_id.notnull()).select(
+    r = i.filter(i.actor_id.notnull() & (i.kind != "mention")).select(
         "platform", r_actor="actor_id", r_post="post_id", r_to="reply_to_id",
         r_at="created_at", r_text="text", r_kind="kind",
     )  # fmt: skip
@@ -239,7 +287,7 @@ def addressed_items(
 def _reply_times(source: Any, per: Period, platform: str | None) -> pa.Table:
     table, _ = tables_of(source)
     i = table("interactions")
-    i = _span(i.filter(i.actor_id.notnull()), "created_at", per)
+    i = _span(i.filter(i.actor_id.notnull() & (i.kind != "mention")), "created_at", per)
     # All its comments and replies, except replies to itself.
     i = i.filter(i.reply_to_account_id.isnull() | (i.reply_to_account_id != i.actor_id))
     if platform:

@@ -7,6 +7,7 @@ HTML is one self-contained file (inline CSS and SVG, no scripts, no network).
 from __future__ import annotations
 
 import os
+import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -59,6 +60,11 @@ TEXT: dict[str, dict[str, str]] = {
 }  # fmt: skip
 TEXT["zh"].update(agencies_list="机构榜", officials_list="个人榜")
 TEXT["en"].update(agencies_list="Agencies", officials_list="Officials")
+# Headings of the distribution tables (the groupings of analyses.rankings).
+TEXT["zh"].update(group_province="省份", group_region="地区", group_sector="行业",
+                  group_level="级别", group_kind="类型")  # fmt: skip
+TEXT["en"].update(group_province="Province", group_region="Region", group_sector="Sector",
+                  group_level="Level", group_kind="Kind")  # fmt: skip
 RANK_COLS = ["group_rank", "screen_name", "kind", "sector", "level", "province", "followers",
              "posts", "score", "rank_change"]  # fmt: skip
 PROV_COLS = ["power_rank", "province", "name_en", "region", "accounts", "coverage",
@@ -78,6 +84,8 @@ class ReportData:
     tables: dict[str, pa.Table]
     charts: dict[str, str]
     sensitivity: dict[str, Any] = field(default_factory=dict)
+    # Display names of coded values per column (e.g. sector code -> 公安); tables keep codes.
+    labels: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def text(self) -> dict[str, str]:
         return TEXT[self.lang]
@@ -91,6 +99,21 @@ def _now(generated_at: datetime | str | None) -> str:
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     when = datetime.fromtimestamp(int(epoch), UTC) if epoch else datetime.now(UTC)
     return when.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def sector_labels(lang: str, path: str | Path | None = None) -> dict[str, str]:
+    """Readable sector names in `lang` ("zh" or "en"): the `label_zh` / `label_en` keys of the
+    [[sector]] blocks of the registry's sectors.toml, the one place sectors are defined (read
+    only). A sector without a label keeps its code."""
+    from govweibo.registry.ruleset import rules_dir
+
+    doc = tomllib.loads(Path(path or rules_dir() / "sectors.toml").read_text(encoding="utf-8"))
+    out: dict[str, str] = {}
+    for block in doc.get("sector", []):  # a sector may have several blocks: first label wins
+        label = block.get(f"label_{lang}")
+        if label and block.get("name") and block["name"] not in out:
+            out[block["name"]] = str(label)
+    return out
 
 
 def _map(values: dict[str, float | None], **kw: Any) -> str:
@@ -118,6 +141,7 @@ def build_report(
     if lang not in TEXT:
         raise ValueError(f"lang must be one of {sorted(TEXT)}")
     per, m, tx = Period.parse(period), load_method(method), TEXT[lang]
+    labels = {"sector": sector_labels(lang)}
     idx = compute_index(store, period=per, method=m, government_only=government_only)
     prev = compute_index(store, period=per.previous(), method=m, government_only=government_only)
     idx = rankings.rank_change(idx, prev)
@@ -181,12 +205,16 @@ def build_report(
     )  # fmt: skip
     for by in ("region", "sector", "level", "kind"):
         d = tables[f"distribution_{by}"]
-        labels = [g if g is not None else "?" for g in d.column("group").to_pylist()]
+        names = labels.get(by, {})
+        bars = [names.get(g, g) if g is not None else "?" for g in d.column("group").to_pylist()]
         charts[f"distribution_{by}"] = bar_chart_svg(
-            labels, d.column("accounts").to_pylist(), title=f"{tx['distribution']}: {by}"
-        )
+            bars, d.column("accounts").to_pylist(),
+            title=f"{tx['distribution']}: {tx[f'group_{by}']}",
+        )  # fmt: skip
     sens = {"draws": draws, "spread": round(spread * 100), "seed": seed, "weights": m.weights()}
-    return ReportData(per, m, lang, top_n, _now(generated_at), headline, tables, charts, sens)
+    return ReportData(
+        per, m, lang, top_n, _now(generated_at), headline, tables, charts, sens, labels
+    )
 
 
 # Rendering ---------------------------------------------------------------------------------
@@ -222,18 +250,28 @@ def _view(data: ReportData, esc: Callable[[str], str] = _same) -> dict[str, Any]
     HTML relies on Jinja2 autoescape)."""
     t, tx = data.tables, {k: esc(v) for k, v in data.text().items()}
 
-    def _grid(table: pa.Table, cols: list[str] | None = None) -> dict[str, Any]:
+    def _grid(
+        table: pa.Table, cols: list[str] | None = None, group: str | None = None
+    ) -> dict[str, Any]:
+        """`group`: the grouping the table's `group` column holds (its values get labels)."""
         cols = [c for c in (cols or table.column_names) if c in table.column_names]
-        body = [[esc(_cell(r[c])) for c in cols] for r in table.select(cols).to_pylist()]
+        names = {c: data.labels.get(c, {}) for c in cols}
+        if group is not None:
+            names["group"] = data.labels.get(group, {})
+
+        def cell(c: str, v: Any) -> str:
+            return esc(names[c].get(v, v) if isinstance(v, str) and names[c] else _cell(v))
+
+        body = [[cell(c, r[c]) for c in cols] for r in table.select(cols).to_pylist()]
         return {"header": [esc(c) for c in cols], "rows": body}
 
-    lists = [("overall", "ranking_overall"), ("agencies_list", "ranking_agencies"),
-             ("officials_list", "ranking_officials"), ("by_sector", "ranking_by_sector"),
-             ("by_level", "ranking_by_level"), ("by_province", "ranking_by_province")]  # fmt: skip
-    grouped = {"ranking_by_sector", "ranking_by_level", "ranking_by_province"}
+    lists = [("overall", "ranking_overall", None), ("agencies_list", "ranking_agencies", None),
+             ("officials_list", "ranking_officials", None),
+             ("by_sector", "ranking_by_sector", "sector"), ("by_level", "ranking_by_level", "level"),
+             ("by_province", "ranking_by_province", "province")]  # fmt: skip
     rank_tables = [
-        (tx[label], _grid(t[key], (["group"] if key in grouped else []) + RANK_COLS))
-        for label, key in lists
+        (tx[label], _grid(t[key], (["group"] if by else []) + RANK_COLS, group=by))
+        for label, key, by in lists
     ]
     headline = [
         (tx[k], esc(_cell(v)) if v is not None else tx["none"]) for k, v in data.headline.items()
@@ -257,7 +295,7 @@ def _view(data: ReportData, esc: Callable[[str], str] = _same) -> dict[str, Any]
         "rank_tables": rank_tables,
         "provinces": _grid(t["provinces"], PROV_COLS),
         "thresholds": _grid(t["thresholds"]),
-        "distributions": [(by, _grid(t[f"distribution_{by}"]))
+        "distributions": [(by, tx[f"group_{by}"], _grid(t[f"distribution_{by}"], group=by))
                           for by in ("province", "region", "sector", "level", "kind")],
         "growth_yearly": _grid(t["growth_yearly"]),
         "sensitivity": _grid(t["sensitivity"]),
@@ -304,4 +342,4 @@ def export_tables(data: ReportData, out_dir: str | Path, fmt: str = "csv") -> li
 
 
 __all__ = ["ReportData", "build_report", "render_html", "render_markdown", "export_tables",
-           "fmt_number"]  # fmt: skip
+           "fmt_number", "sector_labels"]  # fmt: skip

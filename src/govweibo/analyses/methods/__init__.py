@@ -34,7 +34,12 @@ INDICATORS: dict[str, str] = {
     "reply_rate": "min(1, replies / public_comments) (null without recorded public comments)",
     "repost_depth": "mean over the period's originals with stored reposts of the deepest repost"
     " chain (1 + //@ names in repost_chain); null when no cascade is known",
+    "timeliness": "share of the public comments addressed to the account in the period that it"
+    " answered within timeliness_hours (default 48); null without such comments",
 }
+# 国务院办公厅《关于在政务公开工作中进一步做好政务舆情回应的通知》(国办发〔2016〕61号):
+# public-opinion matters other than major emergencies are to be answered within 48 hours.
+TIMELINESS_HOURS = 48.0
 TRANSFORMS = ("log1p", "none")
 NORMALISATIONS = ("percentile", "minmax", "none")
 
@@ -68,6 +73,7 @@ class Method:
     description: str = ""
     source: str = ""
     path: str = ""
+    timeliness_hours: float = TIMELINESS_HOURS
 
     def weights(self) -> dict[str, float]:
         """Dimension weights, normalised to sum to 1."""
@@ -127,8 +133,12 @@ def _parse_method(doc: dict[str, Any], where: str) -> Method:
         )  # fmt: skip
     if not dims or sum(d.weight for d in dims) <= 0:
         raise ValueError("needs at least one dimension with a positive weight")
+    hours = float(doc.get("timeliness_hours", TIMELINESS_HOURS))
+    if hours <= 0:
+        raise ValueError("timeliness_hours must be positive")
     return Method(
         name=doc.get("name", where), title=doc.get("title", ""), normalisation=norm,
         scale=float(doc.get("scale", 100.0)), dimensions=tuple(dims),
         description=doc.get("description", ""), source=doc.get("source", ""), path=where,
+        timeliness_hours=hours,
     )  # fmt: skip
