@@ -21,8 +21,8 @@ import ibis
 import ibis.expr.types as ir
 
 from govweibo.errors import ConfigError
+from govweibo.registry.groups import add_groups
 
-NONGOV_KINDS = ("media", "education", "enterprise", "ngo", "other_institution", "person")
 RULE_NAMES = (
     "verified_type_gov",
     "government_instance",
@@ -100,11 +100,7 @@ class EnglishRules:
                         raise fail(f"[confidence] has unknown rule {rule!r}")
                     self.confidence[rule] = float(conf)
             elif key == "group":
-                for block in value:
-                    kind = block.get("kind")
-                    if kind not in NONGOV_KINDS:
-                        raise fail(f"unknown non-government kind {kind!r}")
-                    self.nongov.setdefault(kind, []).extend(block.get("terms", ()))
+                add_groups(self.nongov, value, fail)
             elif key == "sector":
                 for block in value:
                     name = block.get("name")

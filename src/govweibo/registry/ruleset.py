@@ -21,6 +21,7 @@ from govweibo.errors import ConfigError
 from govweibo.reference import provinces
 from govweibo.reference.divisions import divisions, province_of
 from govweibo.registry.english import EnglishRules
+from govweibo.registry.groups import add_groups
 
 SECTORS = (
     "public_security",
@@ -41,7 +42,6 @@ SECTORS = (
 )
 KINDS = ("agency", "official")
 LEVELS = ("central", "provincial", "prefecture", "county")
-NONGOV_KINDS = ("media", "education", "enterprise", "ngo", "person", "other_institution")
 LEVEL_RANK = {"province": 1, "prefecture": 2, "county": 3}
 
 _LIST_KEYS = {
@@ -144,11 +144,7 @@ class RuleSet:
                         (old.keywords if old else ()) + kws,
                     )
             elif key == "group":
-                for block in value:
-                    kind = block.get("kind")
-                    if kind not in NONGOV_KINDS:
-                        raise fail(f"unknown non-government kind {kind!r}")
-                    self.nongov.setdefault(kind, []).extend(block.get("terms", ()))
+                add_groups(self.nongov, value, fail)
             elif key == "family":
                 for block in value:
                     if not block.get("name") or not (block.get("prefix") or block.get("suffix")):
