@@ -96,24 +96,25 @@ def test_slice_and_concerns() -> None:
 
 
 def test_slice_sentiment(monkeypatch: pytest.MonkeyPatch) -> None:
-    import sys
-    import types
     from dataclasses import dataclass
 
-    import govweibo.text
     from govweibo.analyses.concerns import slice_sentiment
+    from govweibo.text import sentiment
 
     @dataclass
     class Sentiment:
         label: str
         score: float
 
-    fake = types.ModuleType("govweibo.text.sentiment")
-    fake.score = lambda texts: [  # type: ignore[attr-defined]
-        Sentiment("negative", -0.5) if "停水" in t else Sentiment("positive", 1.0) for t in texts
-    ]
-    monkeypatch.setitem(sys.modules, "govweibo.text.sentiment", fake)
-    monkeypatch.setattr(govweibo.text, "sentiment", fake, raising=False)
+    # A stand-in model; the real batch function (sentiment.score_batch) calls it.
+    monkeypatch.setattr(
+        sentiment,
+        "score",
+        lambda texts: [
+            Sentiment("negative", -0.5) if "停水" in t else Sentiment("positive", 1.0)
+            for t in texts
+        ],
+    )
     with Store(":memory:") as store:
         build(store)
         rows = slice_sentiment(store, sector="气象").to_pylist()

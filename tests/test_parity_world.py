@@ -293,3 +293,134 @@ def test_index_on_spark_needs_no_store_file(world: dict[str, Any], tmp_path: Pat
     assert duck.exit_code == 0 and spark.exit_code == 0, spark.output
     assert spark.output == duck.output
     assert not (tmp_path / "none.duckdb").exists()
+
+
+# The yearly report and the opinion commands ------------------------------------------------
+
+
+def test_report_identical(engines: tuple[Store, SparkTables]) -> None:
+    """Every table, the headline, the charts and the rendered report; provenance included."""
+    from govweibo.report.yearly import build_report, render_html, render_markdown
+
+    store, spark_tables = engines
+    kw: dict[str, Any] = {"period": "2011", "draws": 50, "generated_at": "2026-01-01 00:00 UTC"}
+    a, b = build_report(store, **kw), build_report(spark_tables, **kw)
+    assert a.tables.keys() == b.tables.keys()
+    assert a.tables["provenance"].num_rows > 0 and a.tables["index"].num_rows > 10
+    for name in a.tables:
+        assert_same(a.tables[name], b.tables[name])
+    assert a.headline == b.headline
+    assert a.charts == b.charts
+    assert render_html(a) == render_html(b)
+    assert render_markdown(a) == render_markdown(b)
+
+
+def test_report_command_on_spark_needs_no_store_file(world: dict[str, Any], tmp_path: Path) -> None:
+    env = {"SOURCE_DATE_EPOCH": "1767225600"}  # the same "generated" line on both runs
+    args = ["report", "--period", "2011", "--format", "md"]
+    duck = CliRunner().invoke(
+        main, ["--db", str(world["db"]), *args, "--out", str(tmp_path / "a.md")], env=env
+    )
+    spark = CliRunner().invoke(
+        main,
+        ["--db", str(tmp_path / "none.duckdb"), *args, "--out", str(tmp_path / "b.md"),
+         "--engine", "spark", "--parquet", str(world["pq"])],
+        env=env,
+    )  # fmt: skip
+    assert duck.exit_code == 0 and spark.exit_code == 0, spark.output
+    assert (tmp_path / "a.md").read_text(encoding="utf-8") == (tmp_path / "b.md").read_text(
+        encoding="utf-8"
+    )
+    assert not (tmp_path / "none.duckdb").exists()
+
+
+SLICES: list[dict[str, Any]] = [
+    {"period": "2011"},  # every public comment and mention (the mentions are a memtable)
+    {"sector": "public_security", "period": "2011"},
+    {"province": "广东", "voice": "account"},
+]
+
+
+@pytest.mark.parametrize("kwargs", SLICES)
+def test_slice_sentiment_identical(
+    engines: tuple[Store, SparkTables], kwargs: dict[str, Any]
+) -> None:
+    """Texts scored in Arrow batches (Spark's workers on Spark), labels counted by the engine."""
+    from govweibo.analyses.concerns import slice_sentiment
+
+    store, spark_tables = engines
+    a, b = slice_sentiment(store, **kwargs), slice_sentiment(spark_tables, **kwargs)
+    assert sum(a["texts"].to_pylist()) > 100
+    assert_same(a, b)
+
+
+@pytest.mark.parametrize("kwargs", SLICES)
+def test_concerns_identical(engines: tuple[Store, SparkTables], kwargs: dict[str, Any]) -> None:
+    """Keywords, topics and clusters; the background is tokenised and counted on the engine
+    (all of it: the world is below max_background, whose hash sample differs by engine)."""
+    from govweibo.analyses.concerns import concerns
+
+    store, spark_tables = engines
+    a, b = concerns(store, **kwargs), concerns(spark_tables, **kwargs)
+    assert a.num_rows > 10
+    assert_same(a, b)
+    assert a.schema.metadata == b.schema.metadata
+
+
+def test_term_counts_and_bursts_identical(engines: tuple[Store, SparkTables]) -> None:
+    """The tokenising runs in Arrow batches and the counting on the engine; detection
+    (numpy, on the driver) then sees the same counts."""
+    from govweibo.analyses.bursts import bucket_totals, bursts, term_counts
+
+    store, spark_tables = engines
+    for kind in ("topics", "words"):
+        for unit in ("hour", "day"):
+            a = term_counts(store, kind=kind, unit=unit)
+            assert a.num_rows > 50
+            assert_same(a, term_counts(spark_tables, kind=kind, unit=unit))
+    for unit in ("hour", "day"):
+        a = bucket_totals(store, unit=unit, period="2011")
+        assert a.num_rows > 50
+        assert_same(a, bucket_totals(spark_tables, unit=unit, period="2011"))
+    for method in ("threshold", "kleinberg"):
+        a = bursts(store, kind="words", unit="day", period="2011", method=method)
+        assert a.num_rows > 0
+        assert_same(a, bursts(spark_tables, kind="words", unit="day", period="2011", method=method))
+
+
+def test_responsiveness_and_deletions_identical(engines: tuple[Store, SparkTables]) -> None:
+    from govweibo.analyses.deletions import deleted_posts, deletion_summary
+    from govweibo.analyses.responsiveness import responsiveness
+
+    store, spark_tables = engines
+    for kwargs in ({"period": "2011"}, {"period": "2011Q3", "government_only": False}):
+        a = responsiveness(store, **kwargs)
+        assert a.num_rows > 10
+        assert_same(a, responsiveness(spark_tables, **kwargs))
+    for fn in (deleted_posts, deletion_summary):
+        a = fn(store)
+        assert a.num_rows > 0
+        assert_same(a, fn(spark_tables))
+
+
+def test_opinion_commands_print_the_same_on_spark(world: dict[str, Any], tmp_path: Path) -> None:
+    """sentiment, concerns, responsiveness, deletions and bursts with --engine spark, and
+    no DuckDB file."""
+    for args in (
+        ["sentiment", "--period", "2011"],
+        ["sentiment", "--sector", "public_security", "--voice", "account"],
+        ["concerns", "--sector", "public_security", "--period", "2011", "--top", "10"],
+        ["responsiveness", "--period", "2011", "--limit", "10"],
+        ["deletions"],
+        ["deletions", "--summary"],
+        ["bursts", "--kind", "words", "--unit", "day", "--method", "kleinberg"],
+    ):
+        duck = CliRunner().invoke(main, ["--db", str(world["db"]), *args])
+        spark = CliRunner().invoke(
+            main,
+            ["--db", str(tmp_path / "none.duckdb"), *args, "--engine", "spark", "--parquet",
+             str(world["pq"])],
+        )  # fmt: skip
+        assert duck.exit_code == 0 and spark.exit_code == 0, (args, spark.output)
+        assert spark.output == duck.output, args
+    assert not (tmp_path / "none.duckdb").exists()

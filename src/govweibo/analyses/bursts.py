@@ -24,14 +24,16 @@ threshold rule it compares a term's *share* of the texts with its overall share,
 that grows only because everything grows is not a burst, and it needs no warm-up, but it
 is retrospective: the base rate is taken over the whole series.
 
-Detection is vectorised with numpy over a dense (term x bucket) matrix.
+Tokenising runs in Arrow batches on the engine (`store.engines.map_batches`: Spark's
+executors on Spark) and the (term, bucket) counts are an engine group-by; detection, on the
+driver, is vectorised with numpy over a dense (term x bucket) matrix of those counts.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -82,15 +84,15 @@ def _texts(
     texts: str,
     period: Period | None,
     platform: str | None,
-    columns: tuple[str, ...] = ("created_at", "text"),
-) -> pa.Table:
+) -> Any | None:
+    """Ibis expression of (created_at, text) of the texts to count; None if no table."""
     table, has = tables_of(source)
-    parts = []
     names = {"posts": ["posts"], "interactions": ["interactions"]}.get(
         texts, ["posts", "interactions"]
     )
     if texts not in ("posts", "interactions", "all"):
         raise AnalysisError(f"texts must be posts, interactions or all, got {texts!r}")
+    parts = []
     for name in names:
         if not has(name):
             continue
@@ -101,12 +103,13 @@ def _texts(
         if period is not None:
             lo, hi = period.start_utc, period.end_utc
             t = t.filter((t.created_at >= lo) & (t.created_at < hi))
-        parts.append(t.select(*columns).to_pyarrow())
+        parts.append(t.select("created_at", "text"))
     if not parts:
-        empty = {"created_at": pa.array([], COUNTS_SCHEMA.field("bucket").type),
-                 "text": pa.array([], pa.string())}  # fmt: skip
-        return pa.table({c: empty[c] for c in columns})
-    return pa.concat_tables([p.cast(parts[0].schema) for p in parts])
+        return None
+    out = parts[0]
+    for part in parts[1:]:
+        out = out.union(part.cast(parts[0].schema()))
+    return out
 
 
 def bucket_of(epoch_us: np.ndarray, unit: str) -> np.ndarray:
@@ -120,6 +123,49 @@ def bucket_of(epoch_us: np.ndarray, unit: str) -> np.ndarray:
     return (secs + off) // 86400 * 86400 - off
 
 
+BUCKET_TYPE = pa.timestamp("us", tz="UTC")
+TERM_ROWS_SCHEMA = pa.schema([("term", pa.string()), ("bucket", BUCKET_TYPE)])
+BUCKET_ROWS_SCHEMA = pa.schema([("bucket", BUCKET_TYPE)])
+
+
+def _buckets(batch: pa.RecordBatch, unit: str) -> np.ndarray:
+    # The engine's timestamp unit may differ (Spark's Arrow batches): microseconds first.
+    at = batch.column("created_at").cast(BUCKET_TYPE).cast(pa.int64())
+    return bucket_of(at.to_numpy(zero_copy_only=False), unit)
+
+
+def term_rows(batch: pa.RecordBatch, *, unit: str, kind: str) -> pa.RecordBatch:
+    """(term, bucket) rows of a batch of (created_at, text): one per distinct term of each
+    text. The batch function of term_counts (`store.engines.map_batches`), module-level so
+    that Spark's Python workers import it."""
+    buckets = _buckets(batch, unit).tolist()
+    docs = batch.column("text").to_pylist()
+    if kind == "topics":
+        terms = [topics_of(x) for x in docs]
+    else:
+        from govweibo.text import tokenize_many
+
+        terms = [list(dict.fromkeys(toks)) for toks in tokenize_many(docs)]
+    out_terms = [term for ts in terms for term in ts]
+    out_secs = [b for b, ts in zip(buckets, terms, strict=True) for _ in ts]
+    return pa.RecordBatch.from_arrays(
+        [
+            pa.array(out_terms, pa.string()),
+            pa.array([b * 1_000_000 for b in out_secs], pa.int64()).cast(BUCKET_TYPE),
+        ],
+        schema=TERM_ROWS_SCHEMA,
+    )
+
+
+def bucket_rows(batch: pa.RecordBatch, *, unit: str) -> pa.RecordBatch:
+    """The bucket of each row of a batch of (created_at, ...): the batch function of
+    bucket_totals."""
+    secs = _buckets(batch, unit)
+    return pa.RecordBatch.from_arrays(
+        [pa.array(secs * 1_000_000, pa.int64()).cast(BUCKET_TYPE)], schema=BUCKET_ROWS_SCHEMA
+    )
+
+
 def term_counts(
     source: Any,
     *,
@@ -130,34 +176,25 @@ def term_counts(
     platform: str | None = None,
 ) -> pa.Table:
     """(term, bucket, count): texts per time bucket containing each term. `kind` is
-    'topics' (#…# tags) or 'words' (tokens of govweibo.text, stopwords dropped)."""
+    'topics' (#…# tags) or 'words' (tokens of govweibo.text, stopwords dropped).
+
+    The texts are tokenised in Arrow batches on the engine (`map_batches`: in Spark's
+    executors on Spark) and counted by an engine group-by; only the counts come back."""
+    from govweibo.store.engines import map_batches
+
+    if unit not in UNITS:
+        raise AnalysisError(f"unit must be one of {sorted(UNITS)}, got {unit!r}")
+    if kind not in ("topics", "words"):
+        raise AnalysisError(f"kind must be topics or words, got {kind!r}")
     per = Period.parse(period) if period is not None else None
     t = _texts(source, texts, per, platform)
-    us = t.column("created_at").cast(pa.int64()).to_numpy(zero_copy_only=False)
-    buckets = bucket_of(us, unit)
-    docs = t.column("text").to_pylist()
-    if kind == "topics":
-        terms = [topics_of(x) for x in docs]
-    elif kind == "words":
-        from govweibo.text import tokenize_many
-
-        terms = [list(dict.fromkeys(toks)) for toks in tokenize_many(docs)]
-    else:
-        raise AnalysisError(f"kind must be topics or words, got {kind!r}")
-    c: Counter[tuple[str, int]] = Counter()
-    for b, ts in zip(buckets.tolist(), terms, strict=True):
-        c.update((term, b) for term in ts)
-    keys = sorted(c)
-    return pa.table(
-        {
-            "term": [k[0] for k in keys],
-            "bucket": pa.array([k[1] * 1_000_000 for k in keys], pa.int64()).cast(
-                COUNTS_SCHEMA.field("bucket").type
-            ),
-            "count": [c[k] for k in keys],
-        },
-        schema=COUNTS_SCHEMA,
-    )
+    if t is None:
+        return COUNTS_SCHEMA.empty_table()
+    rows = map_batches(source, t, partial(term_rows, unit=unit, kind=kind), TERM_ROWS_SCHEMA)
+    counts = rows.group_by(["term", "bucket"]).aggregate(count=rows.count())
+    # Sorted here, not by the engine: the same order whatever the engine's collation.
+    out = counts.to_pyarrow().select(COUNTS_SCHEMA.names).cast(COUNTS_SCHEMA)
+    return out.sort_by([("term", "ascending"), ("bucket", "ascending")])
 
 
 def bucket_totals(
@@ -170,17 +207,20 @@ def bucket_totals(
 ) -> pa.Table:
     """(bucket, texts): all texts per time bucket, the d_t of Kleinberg's model. The same
     texts term_counts reads (text and created_at present), without the text pipeline."""
+    from govweibo.store.engines import map_batches
+
+    if unit not in UNITS:
+        raise AnalysisError(f"unit must be one of {sorted(UNITS)}, got {unit!r}")
     per = Period.parse(period) if period is not None else None
-    t = _texts(source, texts, per, platform, columns=("created_at",))
-    us = t.column("created_at").cast(pa.int64()).to_numpy(zero_copy_only=False)
-    b, n = np.unique(bucket_of(us, unit), return_counts=True)
-    return pa.table(
-        {
-            "bucket": pa.array(b * 1_000_000, pa.int64()).cast(TOTALS_SCHEMA.field("bucket").type),
-            "texts": pa.array(n, pa.int64()),
-        },
-        schema=TOTALS_SCHEMA,
+    t = _texts(source, texts, per, platform)
+    if t is None:
+        return TOTALS_SCHEMA.empty_table()
+    rows = map_batches(
+        source, t.select("created_at"), partial(bucket_rows, unit=unit), BUCKET_ROWS_SCHEMA
     )
+    totals = rows.group_by("bucket").aggregate(texts=rows.count())
+    out = totals.to_pyarrow().select(TOTALS_SCHEMA.names).cast(TOTALS_SCHEMA)
+    return out.sort_by([("bucket", "ascending")])
 
 
 def kleinberg_states(

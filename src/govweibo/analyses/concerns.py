@@ -18,6 +18,11 @@ Three sections in one table (`section` column):
 - `cluster`: NMF (scikit-learn, nndsvda init, seeded) on TF-IDF of the slice's tokens;
   the label is the component's top words, `docs` the documents whose strongest component it
   is, `examples` the texts weighing most on it.
+
+Where it runs: the background is tokenised in Arrow batches on the engine
+(`store.engines.map_batches`) and its terms counted there; the slice's own texts come to the
+caller, since examples and NMF need every one of them. `slice_sentiment` scores the slice's
+texts on the engine too and counts the labels there.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 import ibis
@@ -111,6 +117,34 @@ def slice_texts(
     max_background: int = 200_000,
 ) -> tuple[list[str], list[str]]:
     """(foreground texts, background texts) for a slice; see the module docstring."""
+    fore, back = slice_docs(
+        source, account_id=account_id, sector=sector, province=province, period=period,
+        platform=platform, voice=voice, max_background=max_background,
+    )  # fmt: skip
+    return (
+        fore.order_by(["platform", "doc_id"])
+        .select("text")
+        .to_pyarrow()
+        .column("text")
+        .to_pylist(),
+        back.select("text").to_pyarrow().column("text").to_pylist(),
+    )
+
+
+def slice_docs(
+    source: Any,
+    *,
+    account_id: str | None = None,
+    sector: str | None = None,
+    province: str | None = None,
+    period: Period | str | None = None,
+    platform: str | None = None,
+    voice: str = "public",
+    max_background: int = 200_000,
+) -> tuple[Any, Any]:
+    """Ibis expressions of (platform, doc_id, text): the slice's documents (unordered) and
+    the background (ordered by the hash of the id, at most `max_background`); see the module
+    docstring. Expressions, so that text work can run on the engine (`map_batches`)."""
     if voice not in ("public", "account"):
         raise AnalysisError(f"voice must be public or account, got {voice!r}")
     per = Period.parse(period) if period is not None else None
@@ -155,13 +189,51 @@ def slice_texts(
     docs = p.select("platform", doc_id=ibis.literal("p:").concat(p.post_id), text=p.text).union(
         i.select("platform", doc_id=ibis.literal("i:").concat(i.interaction_id), text=i.text)
     )
-    fore = docs.semi_join(fg, ["platform", "doc_id"]).order_by(["platform", "doc_id"])
+    fore = docs.semi_join(fg, ["platform", "doc_id"])
     back = docs.anti_join(fg, ["platform", "doc_id"])
     back = back.order_by([back.doc_id.hash(), back.doc_id]).limit(max_background)
-    return (
-        fore.select("text").to_pyarrow().column("text").to_pylist(),
-        back.select("text").to_pyarrow().column("text").to_pylist(),
+    return fore, back
+
+
+BACKGROUND_ROWS_SCHEMA = pa.schema([("section", pa.string()), ("term", pa.string())])
+
+
+def background_terms(
+    batch: pa.RecordBatch, *, min_len: int, tokenizer: Tokenizer | None = None
+) -> pa.RecordBatch:
+    """(section, term) rows of a batch of texts: ("doc", "") once per text, ("keyword",
+    token) per token (as `concerns` keeps them), ("topic", #topic#) per distinct topic of a
+    text. The batch function of concerns' background counts (`store.engines.map_batches`),
+    module-level so that Spark's Python workers import it."""
+    texts = batch.column("text").to_pylist()
+    sections: list[str] = ["doc"] * len(texts)
+    terms: list[str] = [""] * len(texts)
+    for doc in _tokenizer(min_len, tokenizer)(texts) if texts else []:
+        sections += ["keyword"] * len(doc)
+        terms += doc
+    for text in texts:
+        topics = topics_of(text)
+        sections += ["topic"] * len(topics)
+        terms += topics
+    return pa.RecordBatch.from_arrays(
+        [pa.array(sections, pa.string()), pa.array(terms, pa.string())],
+        schema=BACKGROUND_ROWS_SCHEMA,
     )
+
+
+def _background_counts(
+    source: Any, back: Any, min_len: int, tokenizer: Tokenizer | None
+) -> tuple[Counter[str], Counter[str], int]:
+    """(token counts, topic counts, documents) of the background, counted on the engine."""
+    from govweibo.store.engines import map_batches
+
+    fn = partial(background_terms, min_len=min_len, tokenizer=tokenizer)
+    rows = map_batches(source, back.select("text"), fn, BACKGROUND_ROWS_SCHEMA)
+    counts = rows.group_by(["section", "term"]).aggregate(n=rows.count()).to_pyarrow()
+    by: dict[str, Counter[str]] = {"doc": Counter(), "keyword": Counter(), "topic": Counter()}
+    for r in counts.to_pylist():
+        by[r["section"]][r["term"]] = r["n"]
+    return by["keyword"], by["topic"], by["doc"][""]
 
 
 def _examples(texts: Sequence[str], idx: Sequence[int], n: int) -> list[str]:
@@ -230,16 +302,20 @@ def concerns(
 ) -> pa.Table:
     """Keywords (G2 keyness), #topics# and NMF topic clusters of a slice, one table with a
     `section` column (keyword | topic | cluster); see the module docstring."""
-    fg, bg = slice_texts(
+    fore, back = slice_docs(
         source, account_id=account_id, sector=sector, province=province, period=period,
         platform=platform, voice=voice, max_background=max_background,
     )  # fmt: skip
+    # The slice's texts come to the driver (examples and NMF need every one of them); the
+    # background, the larger part, is tokenised and counted on the engine.
+    fg = fore.order_by(["platform", "doc_id"]).select("text").to_pyarrow()
+    fg = fg.column("text").to_pylist()
     if not fg:
         return CONCERNS_SCHEMA.empty_table()
     tok = _tokenizer(min_token_len, tokenizer)
-    fg_tokens, bg_tokens = tok(fg), tok(bg) if bg else []
+    fg_tokens = tok(fg)
     fgc = Counter(t for doc in fg_tokens for t in doc)
-    bgc = Counter(t for doc in bg_tokens for t in doc)
+    bgc, tbg, n_bg = _background_counts(source, back, min_token_len, tokenizer)
     docs = Counter(t for doc in fg_tokens for t in set(doc))
     out: list[dict[str, Any]] = []
     kw = keyness(fgc, bgc, min_freq=min_freq, top=top).to_pylist()
@@ -249,7 +325,6 @@ def concerns(
                     "examples": ex, **row})  # fmt: skip
     fg_topics = [topics_of(t) for t in fg]
     tfg = Counter(t for ts in fg_topics for t in ts)
-    tbg = Counter(t for x in bg for t in topics_of(x))
     c, d = sum(tfg.values()), sum(tbg.values())
     ranked = sorted(tfg.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
     for r, (topic, n) in enumerate(ranked, 1):
@@ -268,7 +343,7 @@ def concerns(
         out.append({"section": "cluster", "rank": r, "freq": None, "background_freq": None,
                     "g2": None, "log_ratio": None, **row})  # fmt: skip
     return pa.Table.from_pylist(out, schema=CONCERNS_SCHEMA).replace_schema_metadata(
-        {"foreground_docs": str(len(fg)), "background_docs": str(len(bg))}
+        {"foreground_docs": str(len(fg)), "background_docs": str(n_bg)}
     )
 
 
@@ -293,20 +368,29 @@ def slice_sentiment(
     voice: str = "public",
 ) -> pa.Table:
     """Sentiment of a slice's texts (as in `concerns`): per label, texts, share, mean score,
-    from `govweibo.text.sentiment.score`."""
+    from `govweibo.text.sentiment.score`.
+
+    The texts are scored in Arrow batches on the engine (`store.engines.map_batches`: in
+    Spark's executors on Spark) and the labels counted by an engine group-by, so only the
+    (at most three) label rows come back."""
+    from govweibo.store.engines import map_batches
     from govweibo.text import sentiment
 
-    fg, _ = slice_texts(
+    fore, _ = slice_docs(
         source, account_id=account_id, sector=sector, province=province, period=period,
         platform=platform, voice=voice, max_background=0,
     )  # fmt: skip
-    scored = sentiment.score(fg) if fg else []
-    by: dict[str, list[float]] = {}
-    for s in scored:
-        by.setdefault(str(s.label), []).append(float(s.score))
-    n = len(scored)
+    scored = map_batches(source, fore.select("text"), sentiment.score_batch, sentiment.SCORE_SCHEMA)
+    by = (
+        scored.group_by("label")
+        .aggregate(texts=scored.count(), mean_score=scored.score.mean())
+        .to_pyarrow()
+        .to_pylist()
+    )
+    n = sum(r["texts"] for r in by)
     rows = [
-        {"label": k, "texts": len(v), "share": len(v) / n, "mean_score": float(np.mean(v))}
-        for k, v in sorted(by.items(), key=lambda kv: (-len(kv[1]), kv[0]))
-    ]
+        {"label": r["label"], "texts": r["texts"], "share": r["texts"] / n,
+         "mean_score": float(r["mean_score"])}
+        for r in sorted(by, key=lambda r: (-r["texts"], r["label"]))
+    ]  # fmt: skip
     return pa.Table.from_pylist(rows, schema=SENTIMENT_SCHEMA)

@@ -225,6 +225,7 @@ def rank_cmd(
 
 @click.command("report")
 @period_options
+@engine_options
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Report file to write.")
 @click.option(
     "--format", "fmt", type=click.Choice(["html", "md"]), default="html", show_default=True
@@ -248,6 +249,8 @@ def report_cmd(
     ctx: click.Context,
     period: str,
     method: str,
+    engine: str | None,
+    parquet_dir: Path | None,
     out: Path,
     fmt: str,
     lang: str | None,
@@ -258,9 +261,9 @@ def report_cmd(
     """Write the self-contained yearly/monthly report (HTML prints cleanly to PDF)."""
     from govweibo.report.yearly import build_report, export_tables, render_html, render_markdown
 
-    with open_store(ctx, read_only=True) as store:
+    with open_source(ctx, engine, parquet_dir) as source:
         data = build_report(
-            store, period=period, method=method, lang=lang or settings(ctx).lang, top_n=top
+            source, period=period, method=method, lang=lang or settings(ctx).lang, top_n=top
         )
     text = render_html(data) if fmt == "html" else render_markdown(data)
     out.write_text(text, encoding="utf-8")

@@ -8,7 +8,8 @@ from typing import Any
 import click
 import pyarrow as pa
 
-from govweibo.cli.common import open_store, render_table
+from govweibo.cli.common import render_table
+from govweibo.cli.index import engine_options, open_source
 
 
 def slice_options(f: Any) -> Any:
@@ -66,6 +67,7 @@ def eval_sentiment_cmd(labels: Path) -> None:
 
 @click.command("sentiment")
 @slice_options
+@engine_options
 @click.pass_context
 def sentiment_cmd(
     ctx: click.Context,
@@ -74,13 +76,15 @@ def sentiment_cmd(
     sector: str | None,
     province: str | None,
     voice: str,
+    engine: str | None,
+    parquet_dir: Path | None,
 ) -> None:
     """Sentiment shares (positive / negative / neutral) of a slice."""
     from govweibo.analyses.concerns import slice_sentiment
 
-    with open_store(ctx, read_only=True) as store:
+    with open_source(ctx, engine, parquet_dir) as source:
         t = slice_sentiment(
-            store,
+            source,
             account_id=account_id,
             sector=sector,
             province=province,
@@ -94,6 +98,7 @@ def sentiment_cmd(
 @slice_options
 @click.option("--top", default=20, show_default=True, help="Keywords to list.")
 @click.option("--clusters", default=5, show_default=True, help="Topic clusters (NMF).")
+@engine_options
 @click.pass_context
 def concerns_cmd(
     ctx: click.Context,
@@ -104,13 +109,15 @@ def concerns_cmd(
     voice: str,
     top: int,
     clusters: int,
+    engine: str | None,
+    parquet_dir: Path | None,
 ) -> None:
     """What the public asks and says: keywords by keyness, #topics# and topic clusters."""
     from govweibo.analyses.concerns import concerns
 
-    with open_store(ctx, read_only=True) as store:
+    with open_source(ctx, engine, parquet_dir) as source:
         t = concerns(
-            store,
+            source,
             account_id=account_id,
             sector=sector,
             province=province,
@@ -126,13 +133,21 @@ def concerns_cmd(
 @click.option("--period", required=True, help="2011, 2011Q3, 2011-07 or FROM..TO.")
 @click.option("--all-accounts", is_flag=True, help="Every account, not only government ones.")
 @click.option("--limit", default=30, show_default=True, help="Rows to print.")
+@engine_options
 @click.pass_context
-def responsiveness_cmd(ctx: click.Context, period: str, all_accounts: bool, limit: int) -> None:
+def responsiveness_cmd(
+    ctx: click.Context,
+    period: str,
+    all_accounts: bool,
+    limit: int,
+    engine: str | None,
+    parquet_dir: Path | None,
+) -> None:
     """Reply rate, time to first reply, unanswered questions and reply hours per account."""
     from govweibo.analyses.responsiveness import responsiveness
 
-    with open_store(ctx, read_only=True) as store:
-        t = responsiveness(store, period=period, government_only=False if all_accounts else None)
+    with open_source(ctx, engine, parquet_dir) as source:
+        t = responsiveness(source, period=period, government_only=False if all_accounts else None)
     show(
         "Responsiveness",
         t.sort_by([("addressed", "descending")]),
@@ -158,13 +173,21 @@ def responsiveness_cmd(ctx: click.Context, period: str, all_accounts: bool, limi
 @click.option("--period", default=None, help="Only deletions first noticed in this period.")
 @click.option("--summary", is_flag=True, help="Per account instead of per post.")
 @click.option("--limit", default=30, show_default=True, help="Rows to print.")
+@engine_options
 @click.pass_context
-def deletions_cmd(ctx: click.Context, period: str | None, summary: bool, limit: int) -> None:
+def deletions_cmd(
+    ctx: click.Context,
+    period: str | None,
+    summary: bool,
+    limit: int,
+    engine: str | None,
+    parquet_dir: Path | None,
+) -> None:
     """Posts seen in one complete timeline observation and missing from a later one."""
     from govweibo.analyses.deletions import deleted_posts, deletion_summary
 
-    with open_store(ctx, read_only=True) as store:
-        t = (deletion_summary if summary else deleted_posts)(store, period=period)
+    with open_source(ctx, engine, parquet_dir) as source:
+        t = (deletion_summary if summary else deleted_posts)(source, period=period)
     cols = (
         None
         if summary
@@ -192,6 +215,7 @@ def deletions_cmd(ctx: click.Context, period: str | None, summary: bool, limit: 
 )
 @click.option("--min-count", default=5, show_default=True, help="Smallest window count to flag.")
 @click.option("--limit", default=30, show_default=True, help="Rows to print.")
+@engine_options
 @click.pass_context
 def bursts_cmd(
     ctx: click.Context,
@@ -204,13 +228,15 @@ def bursts_cmd(
     gamma: float,
     min_count: int,
     limit: int,
+    engine: str | None,
+    parquet_dir: Path | None,
 ) -> None:
     """Keywords or #topics# whose volume rises above their baseline (see --method)."""
     from govweibo.analyses.bursts import bursts
 
-    with open_store(ctx, read_only=True) as store:
+    with open_source(ctx, engine, parquet_dir) as source:
         t = bursts(
-            store,
+            source,
             unit=unit,
             kind=kind,
             period=period,

@@ -18,8 +18,9 @@ import jinja2
 import pyarrow as pa
 from markupsafe import Markup
 
+from govweibo import model
 from govweibo.analyses import growth, rankings, sensitivity
-from govweibo.analyses.index import Method, Period, compute_index, load_method
+from govweibo.analyses.index import Method, Period, compute_index, load_method, tables_of
 from govweibo.report.charts import bar_chart_svg, fmt_number, line_chart_svg
 
 TEXT: dict[str, dict[str, str]] = {
@@ -124,6 +125,18 @@ def _map(values: dict[str, float | None], **kw: Any) -> str:
     return choropleth_svg(values, **kw)
 
 
+def provenance(source: Any) -> pa.Table:
+    """The ingest runs behind the data (RUN_COLS, by run id), through Ibis so that the
+    report reads the Parquet layout on Spark as it reads the store on DuckDB."""
+    table, has = tables_of(source)
+    full = model.schema_of("ingest_runs")
+    # The model's schema, not the engine's: DuckDB says `run_id not null`, Parquet does not.
+    schema = pa.schema([full.field(c) for c in RUN_COLS])
+    if not has("ingest_runs"):
+        return schema.empty_table()
+    return table("ingest_runs").select(*RUN_COLS).order_by("run_id").to_pyarrow().cast(schema)
+
+
 def build_report(
     store: Any,
     *,
@@ -137,7 +150,9 @@ def build_report(
     seed: int = 0,
     generated_at: datetime | str | None = None,
 ) -> ReportData:
-    """Compute everything the report shows (see ReportData.tables for the table names)."""
+    """Compute everything the report shows (see ReportData.tables for the table names).
+
+    `store` is a Store or any tables source (e.g. `SparkTables`): every read is Ibis."""
     if lang not in TEXT:
         raise ValueError(f"lang must be one of {sorted(TEXT)}")
     per, m, tx = Period.parse(period), load_method(method), TEXT[lang]
@@ -160,8 +175,7 @@ def build_report(
     per_draw = sensitivity.weight_sensitivity(idx, method=m, draws=draws, spread=spread, seed=seed)
     tables["sensitivity_draws"] = per_draw
     tables["sensitivity"] = sensitivity.summarise_sensitivity(per_draw)
-    cols = ", ".join(f'"{c}"' for c in RUN_COLS)
-    tables["provenance"] = store.arrow(f"SELECT {cols} FROM ingest_runs ORDER BY run_id")
+    tables["provenance"] = provenance(store)
 
     rows = idx.to_pylist()
     top_p = prov.to_pylist()[0] if len(prov) else None

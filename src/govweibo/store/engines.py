@@ -105,10 +105,14 @@ class SparkTables:
         """`fn` over `expr`'s rows in Arrow batches, in the Spark executors (`mapInArrow`).
 
         The result is a Spark view seen through Ibis, so what follows (a group-by of the
-        scores, say) runs on Spark too. `expr` must not hold `ibis.memtable`s.
+        scores, say) runs on Spark too. `ibis.memtable`s in `expr` (small driver-side
+        tables, e.g. the mentions of `analyses.responsiveness`) become Spark views first.
         """
         from pyspark.sql.pandas.types import from_arrow_schema
 
+        # What Ibis does before it executes an expression itself: `compile` alone leaves
+        # the memtables unregistered (TABLE_OR_VIEW_NOT_FOUND). Private in ibis 12.
+        self.backend._run_pre_execute_hooks(expr)
         df = self.session.sql(self.backend.compile(expr))
         out = df.mapInArrow(_per_batch(fn), from_arrow_schema(schema))
         view = f"{self._prefix}mapped_{uuid.uuid4().hex[:8]}"

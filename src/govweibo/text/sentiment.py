@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+import pyarrow as pa
 
 from govweibo.errors import IngestError, NotFoundError
 from govweibo.text.normalise import EMOTICON, NormalisedText, normalise
@@ -34,6 +35,7 @@ __all__ = [
     "Lexicon",
     "LinearTfidf",
     "NEUTRAL_BAND",
+    "SCORE_SCHEMA",
     "Sentiment",
     "SentimentModel",
     "evaluate",
@@ -42,6 +44,7 @@ __all__ = [
     "load_model",
     "polarity_of",
     "score",
+    "score_batch",
     "sentiment_text",
 ]
 
@@ -403,6 +406,25 @@ def score(
     m = model or load_model()
     z = m.decisions([sentiment_text(t) for t in texts])
     return [Sentiment(_label(s, neutral_band), s) for s in np.tanh(z / 2.0).tolist()]
+
+
+SCORE_SCHEMA = pa.schema([("label", pa.string()), ("score", pa.float64())])
+
+
+def score_batch(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """`score` of a batch's `text` column as (label, score) rows, one per input row.
+
+    The batch function of `store.engines.map_batches`: module-level, so Spark's Python
+    workers import it by name rather than unpickling a copy of the model with it.
+    """
+    scored = score(batch.column("text").to_pylist())
+    return pa.RecordBatch.from_arrays(
+        [
+            pa.array([s.label for s in scored], pa.string()),
+            pa.array([s.score for s in scored], pa.float64()),
+        ],
+        schema=SCORE_SCHEMA,
+    )
 
 
 @dataclass(frozen=True)
