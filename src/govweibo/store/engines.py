@@ -39,6 +39,9 @@ def spark_session(master: str = "local[*]") -> Any:
     builder = SparkSession.builder
     if master.startswith("local") and "PYSPARK_PYTHON" not in os.environ:
         # Local Python workers (Arrow batch UDFs) must import govweibo: use this interpreter.
+        # PySpark takes the UDFs' interpreter from PYSPARK_PYTHON when the context starts
+        # (else "python3" on PATH, which is not the virtualenv unless it is activated).
+        os.environ["PYSPARK_PYTHON"] = sys.executable
         builder = builder.config("spark.pyspark.python", sys.executable)
     session = (
         builder.master(master)
