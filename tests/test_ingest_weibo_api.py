@@ -89,6 +89,13 @@ def test_pages_statuses_users_and_comments_in_one_file_are_all_read(
     assert ids <= stored
 
 
+def test_a_file_of_blank_lines_is_read_as_empty(store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "blank.jsonl"
+    path.write_text("\n \n\n")
+    f = ingest(store, [path], fmt="weibo-api", options=ReadOptions(observed_at=OBSERVED)).files[0]
+    assert (f.status, f.records_read, f.empty, f.rejected) == ("done", 0, 3, 0)
+
+
 def test_every_broken_line_has_a_fate(store: Store) -> None:
     summary = _ingest(store, "weibo_broken.jsonl")
     f = summary.files[0]  # type: ignore[attr-defined]

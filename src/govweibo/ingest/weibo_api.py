@@ -166,7 +166,8 @@ def map_chunk(
     # Items of a JSON document are numbered by the reader; lines of a file are item 0.
     item = "item" if "item" in chunk.table.column_names else "0"
     # Record batches of a few thousand rows let DuckDB scan the chunk on every core.
-    con.register("chunk", pa.Table.from_batches(chunk.table.to_batches(max_chunksize=4096)))
+    table = chunk.table
+    con.register("chunk", pa.Table.from_batches(table.to_batches(4096), schema=table.schema))
     try:
         text = chunk.table.column("text")
         # Comment objects and bare user objects are rare in status dumps; their
