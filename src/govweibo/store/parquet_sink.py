@@ -29,16 +29,12 @@ import pyarrow.parquet as pq
 from govweibo import model
 from govweibo.errors import StoreError
 from govweibo.store import RunInfo
-from govweibo.store.parquet import LAYOUT_FILE, MONTH_COLUMN, partition_keys
+from govweibo.store.parquet import LAYOUT_FILE, MONTH_COLUMN, _q, partition_keys
 from govweibo.store.schema import SCHEMA_VERSION
 from govweibo.store.writer import WriteCounts, newer_by
 
 _STAGED = "staged-run"
 _PRIMARY = "_primary"
-
-
-def _q(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
 
 
 class ParquetSink:
