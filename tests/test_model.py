@@ -39,3 +39,10 @@ def test_conform_fills_and_orders_columns() -> None:
 def test_every_table_has_a_natural_key_in_its_schema() -> None:
     for name, (schema, key) in model.TABLES.items():
         assert set(key) <= set(schema.names), name
+
+
+def test_constant_columns_equal_python_lists() -> None:
+    when = datetime(2011, 5, 31, 9, 46, 55, tzinfo=UTC)
+    for n in (0, 1, 5):
+        assert model.constant(when, model.TS, n).equals(pa.array([when] * n, model.TS))
+        assert model.constant("weibo", pa.string(), n).equals(pa.array(["weibo"] * n, pa.string()))

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 import duckdb
+import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from govweibo.ingest.sina_ids import SQL_MACROS, id_to_mid, is_mid, mid_to_id
+from govweibo.ingest.sina_ids import SQL_MACROS, id_to_mid, ids_to_mids, is_mid, mid_to_id
 
 
 def test_known_pairs() -> None:
@@ -33,3 +34,12 @@ def test_sql_macro_matches_python(ids: list[int]) -> None:
         ).fetchall()
     ]
     assert got == [id_to_mid(i) for i in ids]
+
+
+@given(st.lists(st.one_of(st.none(), st.integers(min_value=0, max_value=10**21 - 1)), max_size=30))
+def test_vectorised_mids_match_python(ids: list[int | None]) -> None:
+    column = pa.array([None if i is None else str(i) for i in ids], pa.string())
+    assert ids_to_mids(column).to_pylist() == [None if i is None else id_to_mid(i) for i in ids]
+    assert ids_to_mids(pa.chunked_array([column, column])).to_pylist() == 2 * [
+        None if i is None else id_to_mid(i) for i in ids
+    ]

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 TS = pa.timestamp("us", tz="UTC")
@@ -282,6 +283,19 @@ def records_to_table(table: str, records: Sequence[Any]) -> pa.Table:
         for name in schema.names:
             columns[name].append(getattr(rec, name))
     return pa.table(columns, schema=schema)
+
+
+def constant(value: datetime | str, type_: pa.DataType, n: int) -> pa.Array:
+    """`value` repeated n times, built from buffers: readers stamp every row of a batch
+    with its observation time and platform, and a Python list of n values is slow."""
+    if isinstance(value, str):
+        raw = value.encode()
+        offsets = np.arange(n + 1, dtype=np.int32) * len(raw)
+        return pa.Array.from_buffers(
+            pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(raw * n)]
+        )
+    stamp = pa.scalar(value, type_).cast(pa.int64()).as_py()
+    return pa.Array.from_buffers(type_, n, [None, pa.py_buffer(np.full(n, stamp, dtype=np.int64))])
 
 
 def empty_table(table: str) -> pa.Table:

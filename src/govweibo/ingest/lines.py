@@ -29,6 +29,9 @@ class LineChunk:
     bytes_read: int = 0
     gb18030_lines: int = 0
     rejects: list[Reject] = field(default_factory=list)
+    # The chunk's bytes as read (the text column shares them): a reader can ask
+    # whether a key occurs anywhere in the chunk at memchr speed.
+    raw: bytes | None = None
 
 
 class HashingReader:
@@ -89,14 +92,15 @@ def iter_line_chunks(reader: HashingReader, chunk_bytes: int) -> Iterator[LineCh
                 carry = buf  # a line longer than the chunk: read on
                 continue
         body, carry = buf[:cut], buf[cut:]
-        chunk = _chunk_from_bytes(body, line_no)
-        line_no += body.count(b"\n") + (0 if body.endswith(b"\n") else 1)
+        chunk, lines = _chunk_from_bytes(body, line_no)
+        line_no += lines
         yield chunk
         if eof:
             break
 
 
-def _chunk_from_bytes(body: bytes, first_line: int) -> LineChunk:
+def _chunk_from_bytes(body: bytes, first_line: int) -> tuple[LineChunk, int]:
+    """The chunk of `body`'s lines, and how many lines it spans (blank ones included)."""
     arr = np.frombuffer(body, dtype=np.uint8)
     nl = np.flatnonzero(arr == 10)
     ends = nl + 1
@@ -122,7 +126,7 @@ def _chunk_from_bytes(body: bytes, first_line: int) -> LineChunk:
     else:
         keep = None
         empty = 0
-    chunk = LineChunk(table=pa.table({}), empty=empty, bytes_read=len(body))
+    chunk = LineChunk(table=pa.table({}), empty=empty, bytes_read=len(body), raw=body)
     try:
         text = binary.cast(pa.large_string())
     except pa.ArrowInvalid:
@@ -133,7 +137,7 @@ def _chunk_from_bytes(body: bytes, first_line: int) -> LineChunk:
     if table.column("text").null_count:
         table = table.filter(table.column("text").is_valid())
     chunk.table = table
-    return chunk
+    return chunk, n
 
 
 def _decode_slowly(binary: pa.Array, line_nos: np.ndarray, chunk: LineChunk) -> pa.Array:

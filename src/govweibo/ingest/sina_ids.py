@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
 ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _INDEX = {c: i for i, c in enumerate(ALPHABET)}
 _MID_RE = re.compile(r"[0-9A-Za-z]{1,12}")
@@ -57,6 +61,38 @@ def mid_to_id(mid: str) -> str:
 def is_mid(value: str) -> bool:
     """A base62 mid (letters present), as opposed to a numeric id."""
     return bool(_MID_RE.fullmatch(value)) and not value.isdigit()
+
+
+_ALPHABET_BYTES = np.frombuffer(ALPHABET.encode(), dtype=np.uint8)
+
+
+def ids_to_mids(ids: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """`id_to_mid` over a column of numeric ids (digit strings of at most 21 digits, or
+    null), vectorised: ingest derives the mid of every post it stores."""
+    if isinstance(ids, pa.ChunkedArray):
+        ids = ids.combine_chunks()
+    n = len(ids)
+    valid = ids.is_valid().to_numpy(zero_copy_only=False)
+    padded = pc.utf8_lpad(ids.fill_null("0"), 21, "0")
+    chars = np.empty((n, 12), dtype=np.uint8)
+    for g in range(3):
+        part = pc.utf8_slice_codeunits(padded, g * 7, g * 7 + 7).cast(pa.int64()).to_numpy()
+        for d in range(4):
+            chars[:, g * 4 + 3 - d] = _ALPHABET_BYTES[part % 62]
+            part = part // 62
+    # Leading zeros go, as in id_to_mid; an id of 0 keeps one "0".
+    significant = chars != ord("0")
+    significant[:, -1] = True
+    first = significant.argmax(axis=1)
+    lengths = 12 - first
+    keep = np.arange(12)[None, :] >= first[:, None]
+    data = chars[keep]
+    offsets = np.zeros(n + 1, dtype=np.int32)
+    np.cumsum(lengths, out=offsets[1:])
+    mask = pa.py_buffer(np.packbits(valid, bitorder="little")) if not valid.all() else None
+    return pa.Array.from_buffers(
+        pa.string(), n, [mask, pa.py_buffer(offsets), pa.py_buffer(data.tobytes())]
+    )
 
 
 # The same encoding as DuckDB macros, for readers that map in SQL.

@@ -20,6 +20,7 @@ from govweibo.errors import IngestError
 from govweibo.ingest import weibo_sql
 from govweibo.ingest.base import ReadOptions, Source
 from govweibo.ingest.lines import LineChunk, iter_line_chunks
+from govweibo.ingest.sina_ids import ids_to_mids
 from govweibo.model import Batch, Reject
 
 # A whole-file JSON document (an array or a pretty-printed page) is parsed in
@@ -169,17 +170,18 @@ def map_chunk(
     table = chunk.table
     con.register("chunk", pa.Table.from_batches(table.to_batches(4096), schema=table.schema))
     try:
-        text = chunk.table.column("text")
         # Comment objects and bare user objects are rare in status dumps; their
         # columns are mapped only when a chunk may hold one (a user object has no
         # "text"; one that slips through is caught below and the chunk mapped again).
-        comments = bool(pc.any(pc.match_substring_regex(text, '"(status|reply_comment)"')).as_py())
-        users = not pc.all(pc.match_substring(text, '"text"')).as_py()
-        pages = "|".join(weibo_sql.PAGE_KEYS)
-        has_pages = bool(pc.any(pc.match_substring_regex(text, f'"({pages})"')).as_py())
-        invalid = con.execute(
-            f"SELECT line, ({item})::BIGINT, text FROM chunk WHERE NOT json_valid(text)"
-        ).fetchall()
+        comments, users, has_pages = _chunk_kinds(con, chunk)
+        n_invalid = _scalar(con, "SELECT count(*) FILTER (WHERE NOT json_valid(text)) FROM chunk")
+        invalid = (
+            con.execute(
+                f"SELECT line, ({item})::BIGINT, text FROM chunk WHERE NOT json_valid(text)"
+            ).fetchall()
+            if n_invalid
+            else []
+        )
         bad_lines = []
         for line, it, raw in invalid:
             bad_lines.append(line)
@@ -222,6 +224,34 @@ def map_chunk(
         con.execute("DROP TABLE IF EXISTS mapped")
         con.execute("DROP TABLE IF EXISTS recs")
     return batch
+
+
+def _chunk_kinds(con: duckdb.DuckDBPyConnection, chunk: LineChunk) -> tuple[bool, bool, bool]:
+    """May the chunk hold comments, bare user objects, API pages? A key's name found
+    anywhere says maybe; absent says no. Searched in the raw bytes when the chunk has
+    them (memchr speed), else in DuckDB."""
+    comment_keys = ('"status"', '"reply_comment"')
+    page_keys = tuple(f'"{k}"' for k in weibo_sql.PAGE_KEYS)
+    if chunk.raw is not None:
+        raw = chunk.raw
+        comments = any(raw.find(k.encode()) >= 0 for k in comment_keys)
+        # Every status has a "text" (a repost has two): fewer than one per record
+        # means some record is not a status.
+        users = raw.count(b'"text"') < chunk.table.num_rows
+        pages = any(raw.find(k.encode()) >= 0 for k in page_keys)
+        return comments, users, pages
+
+    def any_of(keys: tuple[str, ...]) -> str:
+        return (
+            "coalesce(bool_or(" + " OR ".join(f"contains(text, '{k}')" for k in keys) + "), false)"
+        )
+
+    row = con.execute(
+        f"""SELECT {any_of(comment_keys)}, NOT coalesce(bool_and(contains(text, '"text"')), true),
+        {any_of(page_keys)} FROM chunk"""
+    ).fetchone()
+    assert row is not None
+    return bool(row[0]), bool(row[1]), bool(row[2])
 
 
 def _records_sql(
@@ -272,8 +302,8 @@ def _entities_into(
 
     def stamp(data: pa.Table, *cols: str) -> pa.Table:
         for col in cols:
-            data = data.append_column(col, pa.array([when] * data.num_rows, model.TS))
-        return data.append_column("platform", pa.array(["weibo"] * data.num_rows, pa.string()))
+            data = data.append_column(col, model.constant(when, model.TS, data.num_rows))
+        return data.append_column("platform", model.constant("weibo", pa.string(), data.num_rows))
 
     def split(data: pa.Table, primary_role: str) -> tuple[pa.Table, pa.Table]:
         is_primary = pc.equal(data.column("role"), primary_role)
@@ -282,6 +312,7 @@ def _entities_into(
     posts = fetch("posts")
     if posts is not None:
         posts = stamp(posts, "counts_observed_at")
+        posts = posts.append_column("mid", ids_to_mids(posts.column("post_id")))
         primary, secondary = split(posts, "p")
         if primary.num_rows:
             batch.primary["posts"] = primary
@@ -291,7 +322,7 @@ def _entities_into(
                         "platform": primary.column("platform"),
                         "account_id": primary.column("author_id"),
                         "post_id": primary.column("post_id"),
-                        "observed_at": pa.array([when] * primary.num_rows, model.TS),
+                        "observed_at": model.constant(when, model.TS, primary.num_rows),
                     }
                 ).filter(primary.column("author_id").is_valid())
         if secondary.num_rows:

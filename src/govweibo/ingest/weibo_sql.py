@@ -239,7 +239,7 @@ def entities(comments: bool, users: bool) -> list[Entity]:
 
 def _fields(e: Entity) -> list[tuple[str, str]]:
     if e.table == "posts":
-        # The base62 mid is derived from post_id only for rows that are kept.
+        # The base62 mid is derived from post_id (sina_ids.ids_to_mids) only for rows kept.
         return [f for f in _post_fields(e.path) if f[0] != "mid"]
     if e.table == "users":
         return _user_fields(e.path)
@@ -326,8 +326,6 @@ def entity_query(table: str, comments: bool, users: bool) -> str | None:
             continue
         names = [name for name, _ in _fields(e)]
         cols = [f"{e.alias}__{n} AS {n}" for n in names]
-        if table == "posts":
-            cols.insert(1, f"gw_mid({e.alias}__post_id) AS mid")
         kinds = ", ".join(f"'{k}'" for k in e.kinds)
         parts.append(
             f"SELECT '{e.role}' AS role, {', '.join(cols)} FROM mapped "
