@@ -54,7 +54,8 @@ _STATUS_SCALARS = [
     "deleted",
 ]
 STATUS: dict[str, object] = {k: "VARCHAR" for k in _STATUS_SCALARS}
-STATUS.update({"pic_urls": "JSON", "page_info": "JSON", "user": USER})
+# Typed here rather than kept as JSON text: a JSON field would be parsed a second time.
+STATUS.update({"pic_urls": ["JSON"], "page_info": {"type": "VARCHAR"}, "user": USER})
 COMMENT: dict[str, object] = {
     k: "VARCHAR" for k in ["id", "idstr", "created_at", "text", "source", "like_counts"]
 }
@@ -127,11 +128,14 @@ def _post_fields(p: str) -> list[tuple[str, str]]:
         ("is_truncated", f"coalesce(gw_bool({p}.truncated), false)"),
         (
             "pic_count",
-            f"coalesce(json_array_length({p}.pic_urls)::INTEGER, "
+            f"coalesce(len({p}.pic_urls)::INTEGER, "
             f"CASE WHEN {p}.thumbnail_pic IS NOT NULL THEN 1 ELSE 0 END)",
         ),
-        ("has_video", f"coalesce(json_extract_string({p}.page_info, '$.type') = 'video', false)"),
-        ("has_url", f"regexp_matches(coalesce({p}.text, ''), 'https?://')"),
+        ("has_video", f"coalesce({p}.page_info.type = 'video', false)"),
+        (
+            "has_url",
+            f"coalesce(contains({p}.text, 'http://') OR contains({p}.text, 'https://'), false)",
+        ),
     ]
 
 

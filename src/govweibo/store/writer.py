@@ -75,27 +75,36 @@ def _upsert(con: duckdb.DuckDBPyConnection, table: str, data: pa.Table) -> tuple
     view = f"_batch_{table}"
     con.register(view, data)
     try:
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE _dedup AS SELECT * FROM {view} "
-            f'QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY "{order}" DESC NULLS LAST) = 1'
-        )
+        # Most batches of posts repeat no key: then the batch is inserted as it is,
+        # without first copying every column into a deduplicated temp table.
+        offered = con.execute(
+            f"SELECT count(*) FROM (SELECT DISTINCT {key} FROM {view})"
+        ).fetchone()[0]  # type: ignore[index]
+        source = view
+        if offered < data.num_rows:
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE _dedup AS SELECT * FROM {view} "
+                f'QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY "{order}" DESC NULLS LAST) = 1'
+            )
+            source = "_dedup"
+        new = con.execute(
+            f'INSERT INTO "{table}" SELECT * FROM {source} ON CONFLICT DO NOTHING'
+        ).fetchone()[0]  # type: ignore[index]
+        update = _update_clause(table)
+        if update and new < offered:
+            # Re-seen rows: keep only those that carry something newer, so a re-run of
+            # the same file rewrites nothing.
+            if source == view:
+                con.execute(f"CREATE OR REPLACE TEMP TABLE _dedup AS SELECT * FROM {view}")
+            join = " AND ".join(f'd."{k}" = t."{k}"' for k in model.key_of(table))
+            con.execute(
+                f'DELETE FROM _dedup d WHERE EXISTS (SELECT 1 FROM "{table}" t WHERE {join} '
+                f'AND (d."{order}" IS NULL OR (t."{order}" IS NOT NULL AND t."{order}" >= d."{order}")))'
+            )
+            con.execute(f'INSERT INTO "{table}" SELECT * FROM _dedup ON CONFLICT ({key}) {update}')
     finally:
         con.unregister(view)
-    offered = con.execute("SELECT count(*) FROM _dedup").fetchone()[0]  # type: ignore[index]
-    new = con.execute(
-        f'INSERT INTO "{table}" SELECT * FROM _dedup ON CONFLICT DO NOTHING'
-    ).fetchone()[0]  # type: ignore[index]
-    update = _update_clause(table)
-    if update and new < offered:
-        # Re-seen rows: keep only those that carry something newer, so a re-run of
-        # the same file rewrites nothing.
-        join = " AND ".join(f'd."{k}" = t."{k}"' for k in model.key_of(table))
-        con.execute(
-            f'DELETE FROM _dedup d WHERE EXISTS (SELECT 1 FROM "{table}" t WHERE {join} '
-            f'AND (d."{order}" IS NULL OR (t."{order}" IS NOT NULL AND t."{order}" >= d."{order}")))'
-        )
-        con.execute(f'INSERT INTO "{table}" SELECT * FROM _dedup ON CONFLICT ({key}) {update}')
-    con.execute("DROP TABLE _dedup")
+        con.execute("DROP TABLE IF EXISTS _dedup")
     return int(new), int(offered)
 
 
