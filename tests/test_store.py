@@ -4,6 +4,8 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from govweibo import model
 from govweibo.errors import StoreError
@@ -91,3 +93,45 @@ def test_batches_grouped_in_one_transaction_commit_or_roll_back_together(store: 
     row = store.finish_run(run, checksum=None)  # commits the open group first
     assert store.counts()["posts"] == 2
     assert (row["records_read"], row["stored"]) == (2, 2)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(
+        st.lists(
+            st.tuples(st.sampled_from("abcdef"), st.integers(0, 5), st.integers(0, 99)),
+            min_size=1,
+            max_size=8,
+        ),
+        min_size=1,
+        max_size=5,
+    )
+)
+def test_keys_stay_unique_and_newest_counts_win(tmp_path: Path, batches: list) -> None:
+    """Without key indexes (schema 3) the writer alone keeps keys unique: whatever the
+    batches repeat, each post is stored once, `stored` counts distinct keys, and the
+    counts are those of a newest observation."""
+    from datetime import UTC, datetime, timedelta
+
+    base = datetime(2011, 1, 1, tzinfo=UTC)
+    with Store(tmp_path / f"h{abs(hash(str(batches)))}.duckdb") as store:
+        run = store.begin_run("x", "test", {}, 0)
+        stored = 0
+        for rows in batches:
+            posts = [
+                model.Post(
+                    "weibo", pid, text=pid, reposts=n, counts_observed_at=base + timedelta(days=day)
+                )
+                for pid, day, n in rows
+            ]
+            table = model.records_to_table("posts", posts)
+            stored += store.write(run, model.Batch(primary={"posts": table})).stored
+        got = {r["post_id"]: r for r in store.arrow("SELECT * FROM posts").to_pylist()}
+    every = [row for rows in batches for row in rows]
+    assert stored == len(got) == len({pid for pid, _, _ in every})
+    for pid, row in got.items():
+        newest = max(day for p, day, _ in every if p == pid)
+        assert row["counts_observed_at"] == base + timedelta(days=newest)
+        assert row["reposts"] in {n for p, day, n in every if p == pid and day == newest}

@@ -61,10 +61,10 @@ def test_v1_store_migrates_to_current(tmp_path: Path, with_collector: bool) -> N
     path = tmp_path / "v1.duckdb"
     v1_store(path, with_collector=with_collector)
     with Store(path) as store:
-        assert store.schema_version() == SCHEMA_VERSION == 2
+        assert store.schema_version() == SCHEMA_VERSION == 3
         assert all(store.has_table(t) for t in COLLECT_TABLES)
         info = status(store)
-        assert info.schema_version == 2 and info.counts["posts"] == 1
+        assert info.schema_version == 3 and info.counts["posts"] == 1
         expected = 1 if with_collector else 0
         assert info.collect_counts == {
             "watch_list": expected, "collect_cursors": expected, "collect_log": expected
@@ -75,7 +75,7 @@ def test_v1_store_migrates_to_current(tmp_path: Path, with_collector: bool) -> N
             ["5000000001", "辟谣"] if with_collector else ["辟谣"]
         )
     with Store(path) as again:  # reopening does not migrate twice
-        assert again.schema_version() == 2
+        assert again.schema_version() == 3
 
 
 def test_status_of_a_read_only_v1_store_skips_missing_collector_tables(tmp_path: Path) -> None:
@@ -89,3 +89,23 @@ def test_status_of_a_read_only_v1_store_skips_missing_collector_tables(tmp_path:
 def test_new_store_has_collector_tables(store: Store) -> None:
     assert all(store.has_table(t) for t in COLLECT_TABLES)
     assert status(store).collect_counts == dict.fromkeys(COLLECT_TABLES, 0)
+
+
+def test_v3_drops_key_indexes_and_keeps_rows(tmp_path: Path) -> None:
+    path = tmp_path / "v1.duckdb"
+    v1_store(path, with_collector=False)
+    with Store(path) as store:
+        kinds = store.con.execute(
+            "SELECT table_name, constraint_type, constraint_column_names FROM duckdb_constraints() "
+            "WHERE table_name = 'posts'"
+        ).fetchall()
+        assert not [k for k in kinds if k[1] == "PRIMARY KEY"]
+        assert ("posts", "NOT NULL", ["post_id"]) in kinds
+        assert store.arrow("SELECT post_id, text FROM posts").to_pylist() == [
+            {"post_id": "4100000000000001", "text": "【出行】周末交通管制"}
+        ]
+        # The quarantine and the runs keep theirs.
+        assert store.con.execute(
+            "SELECT count(*) FROM duckdb_constraints() "
+            "WHERE table_name = 'quarantine' AND constraint_type = 'PRIMARY KEY'"
+        ).fetchone() == (1,)

@@ -26,18 +26,18 @@ def newer_by(table: str) -> str:
     return _NEWER_BY[table]
 
 
-def _update_clause(table: str) -> str | None:
-    """The ON CONFLICT action for a re-seen row, or None to keep the stored one."""
+def _update(table: str) -> tuple[str, str] | None:
+    """How a re-seen row `d` updates the stored row `t`: (SET list, condition), or None
+    to keep the stored one."""
     if table == "accounts":
         # Newer profile wins, but a missing field never erases a known one.
         cols = [
             c for c in model.ACCOUNTS.names if c not in model.key_of("accounts") and c != "run_id"
         ]
-        sets = ", ".join(f'"{c}" = COALESCE(excluded."{c}", accounts."{c}")' for c in cols)
-        return (
-            f"DO UPDATE SET {sets} WHERE excluded.profile_observed_at IS NOT NULL AND "
-            "(accounts.profile_observed_at IS NULL OR "
-            "excluded.profile_observed_at > accounts.profile_observed_at)"
+        sets = ", ".join(f'"{c}" = COALESCE(d."{c}", t."{c}")' for c in cols)
+        return sets, (
+            "d.profile_observed_at IS NOT NULL AND "
+            "(t.profile_observed_at IS NULL OR d.profile_observed_at > t.profile_observed_at)"
         )
     if table == "posts":
         fill = [
@@ -46,16 +46,16 @@ def _update_clause(table: str) -> str | None:
             if c not in ("platform", "post_id", "reposts", "comments", "likes", "run_id")
             and c != "counts_observed_at"
         ]
-        post_sets = [f'"{c}" = COALESCE(posts."{c}", excluded."{c}")' for c in fill]
+        post_sets = [f'"{c}" = COALESCE(t."{c}", d."{c}")' for c in fill]
         for c in ("reposts", "comments", "likes", "counts_observed_at"):
             post_sets.append(
-                f'"{c}" = CASE WHEN posts.counts_observed_at IS NULL OR '
-                "excluded.counts_observed_at > posts.counts_observed_at "
-                f'THEN COALESCE(excluded."{c}", posts."{c}") ELSE posts."{c}" END'
+                f'"{c}" = CASE WHEN t.counts_observed_at IS NULL OR '
+                "d.counts_observed_at > t.counts_observed_at "
+                f'THEN COALESCE(d."{c}", t."{c}") ELSE t."{c}" END'
             )
-        return "DO UPDATE SET " + ", ".join(post_sets)
+        return ", ".join(post_sets), "true"
     if table == "post_labels":
-        return 'DO UPDATE SET "label" = excluded."label", "run_id" = excluded."run_id"'
+        return '"label" = d."label", "run_id" = d."run_id"', "true"
     return None
 
 
@@ -66,11 +66,17 @@ class WriteCounts:
 
 
 def _upsert(con: duckdb.DuckDBPyConnection, table: str, data: pa.Table) -> tuple[int, int]:
-    """Insert rows; return (new rows, distinct rows offered)."""
+    """Insert rows whose key is new, update re-seen ones that carry something newer;
+    return (new rows, distinct rows offered).
+
+    The data tables have no key index (schema version 3): keys stay unique because
+    every write goes through here, inside one transaction, and DuckDB lets one
+    process write a store at a time."""
     if data.num_rows == 0:
         return 0, 0
     data = model.conform(table, data)
     key = ", ".join(f'"{k}"' for k in model.key_of(table))
+    join = " AND ".join(f't."{k}" = d."{k}"' for k in model.key_of(table))
     order = _NEWER_BY[table]
     view = f"_batch_{table}"
     con.register(view, data)
@@ -87,21 +93,26 @@ def _upsert(con: duckdb.DuckDBPyConnection, table: str, data: pa.Table) -> tuple
                 f'QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY "{order}" DESC NULLS LAST) = 1'
             )
             source = "_dedup"
+        # An anti-join: DuckDB builds its hash table on the batch and streams the
+        # stored keys past it.
         new = con.execute(
-            f'INSERT INTO "{table}" SELECT * FROM {source} ON CONFLICT DO NOTHING'
+            f'INSERT INTO "{table}" SELECT * FROM {source} AS d '
+            f'WHERE NOT EXISTS (SELECT 1 FROM "{table}" AS t WHERE {join})'
         ).fetchone()[0]  # type: ignore[index]
-        update = _update_clause(table)
+        update = _update(table)
         if update and new < offered:
             # Re-seen rows: keep only those that carry something newer, so a re-run of
-            # the same file rewrites nothing.
+            # the same file rewrites nothing (rows just inserted are equal, so they go too).
             if source == view:
                 con.execute(f"CREATE OR REPLACE TEMP TABLE _dedup AS SELECT * FROM {view}")
-            join = " AND ".join(f'd."{k}" = t."{k}"' for k in model.key_of(table))
             con.execute(
                 f'DELETE FROM _dedup d WHERE EXISTS (SELECT 1 FROM "{table}" t WHERE {join} '
                 f'AND (d."{order}" IS NULL OR (t."{order}" IS NOT NULL AND t."{order}" >= d."{order}")))'
             )
-            con.execute(f'INSERT INTO "{table}" SELECT * FROM _dedup ON CONFLICT ({key}) {update}')
+            sets, condition = update
+            con.execute(
+                f'UPDATE "{table}" AS t SET {sets} FROM _dedup AS d WHERE {join} AND ({condition})'
+            )
     finally:
         con.unregister(view)
         con.execute("DROP TABLE IF EXISTS _dedup")
