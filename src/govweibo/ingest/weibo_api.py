@@ -174,36 +174,31 @@ def map_chunk(
         # columns are mapped only when a chunk may hold one (a user object has no
         # "text"; one that slips through is caught below and the chunk mapped again).
         comments, users, has_pages = _chunk_kinds(con, chunk)
-        n_invalid = _scalar(con, "SELECT count(*) FILTER (WHERE NOT json_valid(text)) FROM chunk")
-        invalid = (
-            con.execute(
+        # Lines are mapped as they are; only when one is not JSON (which fails the whole
+        # statement) are the bad lines found and set aside, and the chunk mapped again.
+        empty = batch.empty
+        invalid: list[tuple[int, int, str]] = []
+        try:
+            source_sql, mapped = _map(con, item, comments, users, has_pages, batch, [])
+        except duckdb.InvalidInputException:
+            invalid = con.execute(
                 f"SELECT line, ({item})::BIGINT, text FROM chunk WHERE NOT json_valid(text)"
             ).fetchall()
-            if n_invalid
-            else []
-        )
-        bad_lines = []
-        for line, it, raw in invalid:
-            bad_lines.append(line)
-            if raw.strip():
-                batch.rejects.append(_malformed(line, it, raw))
-            else:
-                batch.empty += 1
-        source_sql = _records_sql(con, item, bad_lines, has_pages, batch)
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE mapped AS "
-            + weibo_sql.mapped_query(comments, users, source_sql)
-        )
-        records, user_records, problems = con.execute(
-            "SELECT count(*), count(*) FILTER (kind = 'user'), count(problem) FROM mapped"
-        ).fetchone() or (0, 0, 0)
-        if user_records and not users:
+            if not invalid:
+                raise
+            batch.empty = empty
+            for line, it, raw in invalid:
+                if raw.strip():
+                    batch.rejects.append(_malformed(line, it, raw))
+                else:
+                    batch.empty += 1
+            bad_lines = [line for line, _, _ in invalid]
+            source_sql, mapped = _map(con, item, comments, users, has_pages, batch, bad_lines)
+        if not users and pc.any(pc.equal(mapped.column("kind"), "user")).as_py():
             users = True
-            con.execute(
-                "CREATE OR REPLACE TEMP TABLE mapped AS "
-                + weibo_sql.mapped_query(comments, users, source_sql)
-            )
-            problems = _scalar(con, "SELECT count(problem) FROM mapped")
+            source_sql, mapped = _map(con, item, comments, users, has_pages, batch, [], source_sql)
+        records = mapped.num_rows
+        problems = records - mapped.column("problem").null_count
         batch.records_read = (
             records + sum(1 for _, _, raw in invalid if raw.strip()) + len(chunk.rejects)
         )
@@ -221,9 +216,27 @@ def map_chunk(
         _entities_into(con, batch, source, opts, comments, users)
     finally:
         con.unregister("chunk")
-        con.execute("DROP TABLE IF EXISTS mapped")
+        con.unregister("mapped")
         con.execute("DROP TABLE IF EXISTS recs")
     return batch
+
+
+def _map(
+    con: duckdb.DuckDBPyConnection,
+    item: str,
+    comments: bool,
+    users: bool,
+    has_pages: bool,
+    batch: Batch,
+    bad_lines: list[int],
+    source_sql: str | None = None,
+) -> tuple[str, pa.Table]:
+    """Map the chunk's records (view `mapped` afterwards); returns their source SQL too."""
+    if source_sql is None:
+        source_sql = _records_sql(con, item, bad_lines, has_pages, batch)
+    mapped = con.execute(weibo_sql.mapped_query(comments, users, source_sql)).to_arrow_table()
+    con.register("mapped", mapped)
+    return source_sql, mapped
 
 
 def _chunk_kinds(con: duckdb.DuckDBPyConnection, chunk: LineChunk) -> tuple[bool, bool, bool]:

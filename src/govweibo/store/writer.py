@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import duckdb
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from govweibo import model
 
@@ -65,6 +67,32 @@ class WriteCounts:
     duplicate: int = 0
 
 
+def _newest_per_key(con: duckdb.DuckDBPyConnection, data: pa.Table, table: str) -> np.ndarray:
+    """Row numbers of one row per key of `data`: the newest by `newer_by(table)`, nulls
+    oldest, the first row among equals."""
+    order = data.column(_NEWER_BY[table])
+    if pa.types.is_timestamp(order.type):
+        order = order.cast(pa.int64())
+    narrow = pa.table(
+        {
+            **{f"k{i}": data.column(k) for i, k in enumerate(model.key_of(table))},
+            "_o": pc.fill_null(order.cast(pa.int64()), np.iinfo(np.int64).min),
+            "_i": np.arange(data.num_rows, dtype=np.int64),
+        }
+    )
+    keys = ", ".join(f"k{i}" for i in range(len(model.key_of(table))))
+    con.register("_keys", narrow)
+    try:
+        # (order, -row) packed into one HUGEINT: a fixed-width arg_max is far cheaper
+        # than one over a struct.
+        got = con.execute(
+            f"SELECT arg_max(_i, _o::HUGEINT * 4294967296 - _i) AS i FROM _keys GROUP BY {keys}"
+        )
+        return got.fetchnumpy()["i"]
+    finally:
+        con.unregister("_keys")
+
+
 def _upsert(con: duckdb.DuckDBPyConnection, table: str, data: pa.Table) -> tuple[int, int]:
     """Insert rows whose key is new, update re-seen ones that carry something newer;
     return (new rows, distinct rows offered).
@@ -75,23 +103,19 @@ def _upsert(con: duckdb.DuckDBPyConnection, table: str, data: pa.Table) -> tuple
     if data.num_rows == 0:
         return 0, 0
     data = model.conform(table, data)
-    key = ", ".join(f'"{k}"' for k in model.key_of(table))
     join = " AND ".join(f't."{k}" = d."{k}"' for k in model.key_of(table))
     order = _NEWER_BY[table]
     view = f"_batch_{table}"
     con.register(view, data)
     try:
-        # Most batches of posts repeat no key: then the batch is inserted as it is,
-        # without first copying every column into a deduplicated temp table.
-        offered = con.execute(
-            f"SELECT count(*) FROM (SELECT DISTINCT {key} FROM {view})"
-        ).fetchone()[0]  # type: ignore[index]
+        # One row per key, the newest (ties: the first): chosen over the key and
+        # order columns alone, then taken in Arrow, so wide rows are never copied
+        # through a window. Most batches of posts repeat no key and are used as they are.
+        winners = _newest_per_key(con, data, table)
+        offered = len(winners)
         source = view
         if offered < data.num_rows:
-            con.execute(
-                f"CREATE OR REPLACE TEMP TABLE _dedup AS SELECT * FROM {view} "
-                f'QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY "{order}" DESC NULLS LAST) = 1'
-            )
+            con.register("_dedup", data.take(pa.array(np.sort(winners))))
             source = "_dedup"
         # An anti-join: DuckDB builds its hash table on the batch and streams the
         # stored keys past it.
@@ -101,21 +125,17 @@ def _upsert(con: duckdb.DuckDBPyConnection, table: str, data: pa.Table) -> tuple
         ).fetchone()[0]  # type: ignore[index]
         update = _update(table)
         if update and new < offered:
-            # Re-seen rows: keep only those that carry something newer, so a re-run of
-            # the same file rewrites nothing (rows just inserted are equal, so they go too).
-            if source == view:
-                con.execute(f"CREATE OR REPLACE TEMP TABLE _dedup AS SELECT * FROM {view}")
-            con.execute(
-                f'DELETE FROM _dedup d WHERE EXISTS (SELECT 1 FROM "{table}" t WHERE {join} '
-                f'AND (d."{order}" IS NULL OR (t."{order}" IS NOT NULL AND t."{order}" >= d."{order}")))'
-            )
+            # Re-seen rows change the stored one only when they are newer, so a re-run
+            # of the same file rewrites nothing (rows just inserted are equal: untouched).
             sets, condition = update
             con.execute(
-                f'UPDATE "{table}" AS t SET {sets} FROM _dedup AS d WHERE {join} AND ({condition})'
+                f'UPDATE "{table}" AS t SET {sets} FROM {source} AS d WHERE {join} '
+                f'AND d."{order}" IS NOT NULL AND (t."{order}" IS NULL OR t."{order}" < d."{order}") '
+                f"AND ({condition})"
             )
     finally:
         con.unregister(view)
-        con.execute("DROP TABLE IF EXISTS _dedup")
+        con.unregister("_dedup")
     return int(new), int(offered)
 
 
