@@ -135,3 +135,38 @@ def test_keys_stay_unique_and_newest_counts_win(tmp_path: Path, batches: list) -
         newest = max(day for p, day, _ in every if p == pid)
         assert row["counts_observed_at"] == base + timedelta(days=newest)
         assert row["reposts"] in {n for p, day, n in every if p == pid and day == newest}
+
+
+def test_a_fuller_copy_fills_what_a_stub_lacked(store: Store) -> None:
+    """A post first seen as the stub a repost carries, and a comment first seen as the
+    `reply_comment` of another, are completed by their own records, whatever the order
+    the batches come in and with the same observation time."""
+    from datetime import UTC, datetime
+
+    when = datetime(2011, 6, 1, tzinfo=UTC)
+    run = store.begin_run("x", "test", {}, 0)
+    stub_post = model.Post("weibo", "1", text="原微博", counts_observed_at=when)
+    full_post = model.Post(
+        "weibo", "1", author_id="9", text="原微博", reposts=3, counts_observed_at=when
+    )
+    stub_comment = model.Interaction("weibo", "c1", "comment", actor_id="7", created_at=when)
+    full_comment = model.Interaction(
+        "weibo", "c1", "comment", actor_id="7", post_id="1", target_account_id="9", created_at=when
+    )
+    for posts, comments in (([stub_post], [stub_comment]), ([full_post], [full_comment])):
+        store.write(
+            run,
+            model.Batch(
+                secondary={
+                    "posts": model.records_to_table("posts", posts),
+                    "interactions": model.records_to_table("interactions", comments),
+                }
+            ),
+        )
+    post = store.arrow("SELECT author_id, reposts FROM posts").to_pylist()
+    assert post == [{"author_id": "9", "reposts": 3}]
+    comment = store.arrow("SELECT post_id, target_account_id FROM interactions").to_pylist()
+    assert comment == [{"post_id": "1", "target_account_id": "9"}]
+    # The stub again changes nothing.
+    store.write(run, model.Batch(secondary={"posts": model.records_to_table("posts", [stub_post])}))
+    assert store.arrow("SELECT author_id, reposts FROM posts").to_pylist() == post

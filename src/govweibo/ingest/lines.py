@@ -29,9 +29,6 @@ class LineChunk:
     bytes_read: int = 0
     gb18030_lines: int = 0
     rejects: list[Reject] = field(default_factory=list)
-    # The chunk's bytes as read (the text column shares them): a reader can ask
-    # whether a key occurs anywhere in the chunk at memchr speed.
-    raw: bytes | None = None
 
 
 class HashingReader:
@@ -126,7 +123,7 @@ def _chunk_from_bytes(body: bytes, first_line: int) -> tuple[LineChunk, int]:
     else:
         keep = None
         empty = 0
-    chunk = LineChunk(table=pa.table({}), empty=empty, bytes_read=len(body), raw=body)
+    chunk = LineChunk(table=pa.table({}), empty=empty, bytes_read=len(body))
     try:
         text = binary.cast(pa.large_string())
     except pa.ArrowInvalid:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -60,9 +61,10 @@ class WeiboApiReader:
                 yield from self._read_document(con, source, rest, opts)
                 return
             gb = 0
+            kinds = ChunkKinds()
             for chunk in iter_line_chunks(rest, opts.chunk_bytes):  # type: ignore[arg-type]
                 gb += chunk.gb18030_lines
-                yield map_chunk(con, chunk, source, opts)
+                yield map_chunk(con, chunk, source, opts, kinds)
             if gb:
                 source.notes["gb18030_lines"] = gb
         finally:
@@ -162,41 +164,51 @@ def map_chunk(
     chunk: LineChunk,
     source: Source,
     opts: ReadOptions,
+    kinds: ChunkKinds | None = None,
 ) -> Batch:
     batch = Batch(rejects=list(chunk.rejects), empty=chunk.empty, bytes_read=chunk.bytes_read)
+    kinds = kinds if kinds is not None else ChunkKinds()
     # Items of a JSON document are numbered by the reader; lines of a file are item 0.
     item = "item" if "item" in chunk.table.column_names else "0"
     # Record batches of a few thousand rows let DuckDB scan the chunk on every core.
     table = chunk.table
     con.register("chunk", pa.Table.from_batches(table.to_batches(4096), schema=table.schema))
     try:
-        # Comment objects and bare user objects are rare in status dumps; their
-        # columns are mapped only when a chunk may hold one (a user object has no
-        # "text"; one that slips through is caught below and the chunk mapped again).
-        comments, users, has_pages = _chunk_kinds(con, chunk)
+        # Comment objects, bare user objects and API pages are rare in status dumps;
+        # they are mapped only when a chunk holds one. Each chunk starts from what the
+        # file's earlier chunks held; a kind first seen (by the markers of the mapping,
+        # or a record that maps as a user) means mapping the chunk again.
         # Lines are mapped as they are; only when one is not JSON (which fails the whole
-        # statement) are the bad lines found and set aside, and the chunk mapped again.
+        # statement) are the bad lines found and set aside.
         empty = batch.empty
         invalid: list[tuple[int, int, str]] = []
-        try:
-            source_sql, mapped = _map(con, item, comments, users, has_pages, batch, [])
-        except duckdb.InvalidInputException:
-            invalid = con.execute(
-                f"SELECT line, ({item})::BIGINT, text FROM chunk WHERE NOT json_valid(text)"
-            ).fetchall()
-            if not invalid:
-                raise
-            batch.empty = empty
-            for line, it, raw in invalid:
-                if raw.strip():
-                    batch.rejects.append(_malformed(line, it, raw))
-                else:
-                    batch.empty += 1
-            bad_lines = [line for line, _, _ in invalid]
-            source_sql, mapped = _map(con, item, comments, users, has_pages, batch, bad_lines)
-        if not users and pc.any(pc.equal(mapped.column("kind"), "user")).as_py():
-            users = True
-            source_sql, mapped = _map(con, item, comments, users, has_pages, batch, [], source_sql)
+        bad_lines: list[int] = []
+        while True:
+            batch.empty = empty  # _records_sql counts empty pages anew on each pass
+            try:
+                source_sql, mapped = _map(con, item, kinds, batch, bad_lines)
+            except duckdb.InvalidInputException:
+                if bad_lines:
+                    raise
+                invalid = con.execute(
+                    f"SELECT line, ({item})::BIGINT, text FROM chunk WHERE NOT json_valid(text)"
+                ).fetchall()
+                if not invalid:
+                    raise
+                bad_lines = [line for line, _, _ in invalid]
+                continue
+            seen = ChunkKinds(
+                comments=bool(pc.any(mapped.column("comment_mark")).as_py()),
+                users=bool(pc.any(pc.equal(mapped.column("kind"), "user")).as_py()),
+                pages=bool(pc.any(mapped.column("page_mark")).as_py()),
+            )
+            if not kinds.widen(seen):
+                break
+        for line, it, raw in invalid:
+            if raw.strip():
+                batch.rejects.append(_malformed(line, it, raw))
+            else:
+                batch.empty += 1
         records = mapped.num_rows
         problems = records - mapped.column("problem").null_count
         batch.records_read = (
@@ -213,7 +225,7 @@ def map_chunk(
                         line=line, item=it, reason=problem, field=_field_of(problem), raw=raw[:2000]
                     )
                 )
-        _entities_into(con, batch, source, opts, comments, users)
+        _entities_into(con, batch, source, opts, kinds.comments, kinds.users)
     finally:
         con.unregister("chunk")
         con.unregister("mapped")
@@ -221,50 +233,34 @@ def map_chunk(
     return batch
 
 
+@dataclass
+class ChunkKinds:
+    """Which rare kinds of record a file's chunks have held so far."""
+
+    comments: bool = False
+    users: bool = False
+    pages: bool = False
+
+    def widen(self, seen: ChunkKinds) -> bool:
+        """Add the kinds seen; True if one was new."""
+        new = (seen.comments and not self.comments, seen.users and not self.users)
+        new += (seen.pages and not self.pages,)
+        self.comments |= seen.comments
+        self.users |= seen.users
+        self.pages |= seen.pages
+        return any(new)
+
+
 def _map(
-    con: duckdb.DuckDBPyConnection,
-    item: str,
-    comments: bool,
-    users: bool,
-    has_pages: bool,
-    batch: Batch,
-    bad_lines: list[int],
-    source_sql: str | None = None,
+    con: duckdb.DuckDBPyConnection, item: str, kinds: ChunkKinds, batch: Batch, bad_lines: list[int]
 ) -> tuple[str, pa.Table]:
     """Map the chunk's records (view `mapped` afterwards); returns their source SQL too."""
-    if source_sql is None:
-        source_sql = _records_sql(con, item, bad_lines, has_pages, batch)
-    mapped = con.execute(weibo_sql.mapped_query(comments, users, source_sql)).to_arrow_table()
+    source_sql = _records_sql(con, item, bad_lines, kinds.pages, batch)
+    mapped = con.execute(
+        weibo_sql.mapped_query(kinds.comments, kinds.users, source_sql)
+    ).to_arrow_table()
     con.register("mapped", mapped)
     return source_sql, mapped
-
-
-def _chunk_kinds(con: duckdb.DuckDBPyConnection, chunk: LineChunk) -> tuple[bool, bool, bool]:
-    """May the chunk hold comments, bare user objects, API pages? A key's name found
-    anywhere says maybe; absent says no. Searched in the raw bytes when the chunk has
-    them (memchr speed), else in DuckDB."""
-    comment_keys = ('"status"', '"reply_comment"')
-    page_keys = tuple(f'"{k}"' for k in weibo_sql.PAGE_KEYS)
-    if chunk.raw is not None:
-        raw = chunk.raw
-        comments = any(raw.find(k.encode()) >= 0 for k in comment_keys)
-        # Every status has a "text" (a repost has two): fewer than one per record
-        # means some record is not a status.
-        users = raw.count(b'"text"') < chunk.table.num_rows
-        pages = any(raw.find(k.encode()) >= 0 for k in page_keys)
-        return comments, users, pages
-
-    def any_of(keys: tuple[str, ...]) -> str:
-        return (
-            "coalesce(bool_or(" + " OR ".join(f"contains(text, '{k}')" for k in keys) + "), false)"
-        )
-
-    row = con.execute(
-        f"""SELECT {any_of(comment_keys)}, NOT coalesce(bool_and(contains(text, '"text"')), true),
-        {any_of(page_keys)} FROM chunk"""
-    ).fetchone()
-    assert row is not None
-    return bool(row[0]), bool(row[1]), bool(row[2])
 
 
 def _records_sql(

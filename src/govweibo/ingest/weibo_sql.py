@@ -62,9 +62,15 @@ COMMENT: dict[str, object] = {
 COMMENT["user"] = USER
 
 
+PAGE_KEYS = ("statuses", "comments", "users", "reposts")
+COMMENT_KEYS = ("status", "reply_comment")
+
+
 def top_structure(comments: bool) -> str:
     """The json_transform structure. Comment branches are left out of chunks without
-    comments: materialising a wide, mostly-NULL struct is the main cost of a chunk."""
+    comments: materialising a wide, mostly-NULL struct is the main cost of a chunk.
+    Keys that say a record is a comment or an API page are then read as JSON markers,
+    NULL (and nearly free) where absent, so the caller learns it must map again."""
     top: dict[str, object] = {**USER, **STATUS, "retweeted_status": STATUS}
     if comments:
         top.update(
@@ -74,10 +80,18 @@ def top_structure(comments: bool) -> str:
                 "reply_comment": COMMENT,
             }
         )
+    else:
+        top.update({k: "JSON" for k in COMMENT_KEYS})
+    top.update({k: "JSON" for k in PAGE_KEYS})
     return json.dumps(top)
 
 
-PAGE_KEYS = ("statuses", "comments", "users", "reposts")
+def marks(comments: bool) -> list[str]:
+    """Columns of the mapped records that say a chunk holds comments or API pages."""
+    comment = " OR ".join(f"s.{k} IS NOT NULL" for k in COMMENT_KEYS)
+    page = " OR ".join(f"s.{k} IS NOT NULL" for k in PAGE_KEYS)
+    return [f"{'false' if comments else comment} AS comment_mark", f"({page}) AS page_mark"]
+
 
 MACROS = [
     *SQL_MACROS,
@@ -315,7 +329,7 @@ def mapped_query(comments: bool, users: bool, source: str) -> str:
     problem = f"""CASE kind {" ".join(branches)}
         ELSE 'not a Sina status, comment or user object (no text or screen_name field)' END"""
     return f"""SELECT * EXCLUDE ({", ".join(raw_names)}), {problem} AS problem FROM (
-        SELECT line, item, kind, {", ".join(mapped + raw)} FROM (
+        SELECT line, item, kind, {", ".join(mapped + raw + marks(comments))} FROM (
             SELECT line, item, s, {kind_expr(comments)} AS kind FROM (
                 SELECT line, item, json_transform(text, '{top_structure(comments)}') AS s
                 FROM ({source}))))"""

@@ -28,36 +28,47 @@ def newer_by(table: str) -> str:
     return _NEWER_BY[table]
 
 
+def _newer(table: str) -> str:
+    o = _NEWER_BY[table]
+    return f'd."{o}" IS NOT NULL AND (t."{o}" IS NULL OR d."{o}" > t."{o}")'
+
+
+def _fills(cols: list[str]) -> tuple[list[str], str]:
+    """SETs that fill what the stored row lacks, and whether there is anything to fill."""
+    sets = [f'"{c}" = COALESCE(t."{c}", d."{c}")' for c in cols]
+    return sets, " OR ".join(f'(t."{c}" IS NULL AND d."{c}" IS NOT NULL)' for c in cols)
+
+
 def _update(table: str) -> tuple[str, str] | None:
-    """How a re-seen row `d` updates the stored row `t`: (SET list, condition), or None
-    to keep the stored one."""
+    """How a re-seen row `d` updates the stored row `t`: (SET list, when), or None to
+    keep the stored one. Rows that would change nothing are never rewritten, so a
+    re-run of the same file rewrites nothing."""
+    rest = [c for c in model.schema_of(table).names if c not in model.key_of(table)]
+    rest = [c for c in rest if c != "run_id"]
     if table == "accounts":
         # Newer profile wins, but a missing field never erases a known one.
-        cols = [
-            c for c in model.ACCOUNTS.names if c not in model.key_of("accounts") and c != "run_id"
-        ]
-        sets = ", ".join(f'"{c}" = COALESCE(d."{c}", t."{c}")' for c in cols)
-        return sets, (
-            "d.profile_observed_at IS NOT NULL AND "
-            "(t.profile_observed_at IS NULL OR d.profile_observed_at > t.profile_observed_at)"
-        )
+        return ", ".join(f'"{c}" = COALESCE(d."{c}", t."{c}")' for c in rest), _newer(table)
     if table == "posts":
-        fill = [
-            c
-            for c in model.POSTS.names
-            if c not in ("platform", "post_id", "reposts", "comments", "likes", "run_id")
-            and c != "counts_observed_at"
-        ]
-        post_sets = [f'"{c}" = COALESCE(t."{c}", d."{c}")' for c in fill]
-        for c in ("reposts", "comments", "likes", "counts_observed_at"):
-            post_sets.append(
+        # Counts: the newer observation's. Everything else, and counts a copy lacked:
+        # what was stored, filled in from a fuller copy (a post first seen as the stub a
+        # repost carries).
+        counts = ["reposts", "comments", "likes", "counts_observed_at"]
+        sets, missing = _fills([c for c in rest if c not in counts])
+        _, missing = _fills(rest)
+        for c in counts:
+            sets.append(
                 f'"{c}" = CASE WHEN t.counts_observed_at IS NULL OR '
                 "d.counts_observed_at > t.counts_observed_at "
-                f'THEN COALESCE(d."{c}", t."{c}") ELSE t."{c}" END'
+                f'THEN COALESCE(d."{c}", t."{c}") ELSE COALESCE(t."{c}", d."{c}") END'
             )
-        return ", ".join(post_sets), "true"
+        return ", ".join(sets), f"({_newer(table)}) OR {missing}"
+    if table == "interactions":
+        # A comment first seen as the `reply_comment` another comment carries lacks
+        # its post; the comment's own record fills it in.
+        sets, missing = _fills(rest)
+        return ", ".join(sets), missing
     if table == "post_labels":
-        return '"label" = d."label", "run_id" = d."run_id"', "true"
+        return '"label" = d."label", "run_id" = d."run_id"', _newer(table)
     return None
 
 
@@ -104,7 +115,6 @@ def _upsert(con: duckdb.DuckDBPyConnection, table: str, data: pa.Table) -> tuple
         return 0, 0
     data = model.conform(table, data)
     join = " AND ".join(f't."{k}" = d."{k}"' for k in model.key_of(table))
-    order = _NEWER_BY[table]
     view = f"_batch_{table}"
     con.register(view, data)
     try:
@@ -125,13 +135,10 @@ def _upsert(con: duckdb.DuckDBPyConnection, table: str, data: pa.Table) -> tuple
         ).fetchone()[0]  # type: ignore[index]
         update = _update(table)
         if update and new < offered:
-            # Re-seen rows change the stored one only when they are newer, so a re-run
-            # of the same file rewrites nothing (rows just inserted are equal: untouched).
-            sets, condition = update
+            # Rows just inserted are equal to their stored copy: `when` leaves them alone.
+            sets, when = update
             con.execute(
-                f'UPDATE "{table}" AS t SET {sets} FROM {source} AS d WHERE {join} '
-                f'AND d."{order}" IS NOT NULL AND (t."{order}" IS NULL OR t."{order}" < d."{order}") '
-                f"AND ({condition})"
+                f'UPDATE "{table}" AS t SET {sets} FROM {source} AS d WHERE {join} AND ({when})'
             )
     finally:
         con.unregister(view)
