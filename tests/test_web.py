@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from govweibo.analyses.index_periods import INDEX_TABLE, index_over_periods
 from govweibo.errors import ConfigError
 from govweibo.store import Store
 from govweibo.web import create_app
-from govweibo.web.queries import build_index_table
 
 W = "weibo"
 XSS_NAME = "<script>alert(1)</script>"
@@ -102,7 +102,9 @@ def build_web_store(path: Path, *, index_table: bool = False) -> Path:
             [XSS_NAME],
         )
         if index_table:
-            assert build_index_table(s, ["2010", "2011"]) == 64 + 1  # A alone opened in 2010
+            table = index_over_periods(s, ["2010", "2011"])
+            assert table.num_rows == 64 + 1  # A alone opened in 2010
+            s.write_result(INDEX_TABLE, table)
     return path
 
 

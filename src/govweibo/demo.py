@@ -99,10 +99,10 @@ def run(
     lang: str = "zh",
     log: Callable[[str], None] | None = None,
 ) -> DemoResult:
+    from govweibo.analyses.index_periods import INDEX_TABLE, index_over_periods
     from govweibo.registry import classify_store
     from govweibo.report.yearly import build_report, render_html
     from govweibo.synth import generate
-    from govweibo.web.queries import build_index_table
 
     say = log or (lambda _msg: None)
     world = out_dir / "world"
@@ -112,7 +112,7 @@ def run(
     say("classifying accounts")
     reg = classify_store(store)
     say("computing the index")
-    build_index_table(store, ["2010", DEMO_PERIOD])
+    store.write_result(INDEX_TABLE, index_over_periods(store, ["2010", DEMO_PERIOD]))
     say("writing the report")
     data = build_report(store, period=DEMO_PERIOD, lang=lang)
     report_path = out_dir / f"report-{DEMO_PERIOD}.html"

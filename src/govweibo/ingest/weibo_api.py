@@ -168,6 +168,11 @@ def map_chunk(
 ) -> Batch:
     batch = Batch(rejects=list(chunk.rejects), empty=chunk.empty, bytes_read=chunk.bytes_read)
     kinds = kinds if kinds is not None else ChunkKinds()
+    if not kinds.seen and chunk.table.num_rows:
+        # A file's first record is a good guess of what the file holds (user dumps,
+        # comment dumps, API pages): start from it rather than map the chunk twice.
+        kinds.widen(ChunkKinds.guess(chunk.table.column("text")[0].as_py()))
+    kinds.seen = True
     # Items of a JSON document are numbered by the reader; lines of a file are item 0.
     item = "item" if "item" in chunk.table.column_names else "0"
     # Record batches of a few thousand rows let DuckDB scan the chunk on every core.
@@ -240,6 +245,16 @@ class ChunkKinds:
     comments: bool = False
     users: bool = False
     pages: bool = False
+    seen: bool = False  # has a chunk of the file been mapped yet
+
+    @staticmethod
+    def guess(text: str) -> ChunkKinds:
+        """What one record's text says (a key's name anywhere in it means maybe)."""
+        return ChunkKinds(
+            comments=any(f'"{k}"' in text for k in weibo_sql.COMMENT_KEYS),
+            users='"text"' not in text,
+            pages=any(f'"{k}"' in text for k in weibo_sql.PAGE_KEYS),
+        )
 
     def widen(self, seen: ChunkKinds) -> bool:
         """Add the kinds seen; True if one was new."""

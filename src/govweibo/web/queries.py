@@ -22,11 +22,10 @@ import pyarrow.compute as pc
 
 from govweibo.analyses.growth import opening_days
 from govweibo.analyses.index import Period, available_methods, compute_index, load_method
+from govweibo.analyses.index_periods import INDEX_TABLE
 from govweibo.errors import AnalysisError, NotFoundError
 from govweibo.store import Store
 
-# Precomputed index: compute_index's columns plus `method`, one row per account/period/method.
-INDEX_TABLE = "index_scores"
 LISTS: dict[str, tuple[str | None, str | None]] = {
     "overall": (None, None),
     "agencies": (None, "agency"),
@@ -380,23 +379,3 @@ def rankings(data: Data, q: RankQuery) -> dict[str, Any]:
         "offset": q.offset,
         "items": rows,
     }
-
-
-def build_index_table(
-    store: Store, periods: list[str], methods: tuple[str, ...] = ("govweibo",)
-) -> int:
-    """Write INDEX_TABLE (compute_index per period and method) into a writable store.
-
-    Include each period's previous period too if rank change should show. Returns rows written.
-    """
-    gov = store.has_table("account_profiles")
-    parts = []
-    for method in methods:
-        for period in periods:
-            t = compute_index(store, period=period, method=method, government_only=gov)
-            parts.append(t.append_column("method", pa.array([method] * t.num_rows, pa.string())))
-    if not parts:
-        raise AnalysisError("no periods given")
-    table = pa.concat_tables(parts, promote_options="permissive")
-    store.write_result(INDEX_TABLE, table.replace_schema_metadata(None))
-    return table.num_rows
