@@ -79,3 +79,65 @@ def test_registry_lists_these_analyses() -> None:
     names = {a.name for a in ANALYSES}
     assert {"index", "rankings", "province_aggregates", "growth", "sensitivity"} <= names
     assert all(callable(a.function) and a.description for a in ANALYSES)
+
+
+def test_orders_and_group_ranks_with_ties() -> None:
+    """desc_order, rankings, province aggregates and score_index against brute force on a
+    table with many tied scores, null groups and two platforms."""
+    import random
+
+    import numpy as np
+    import pyarrow as pa
+
+    from govweibo.analyses.index import INDICATORS, PROFILE_COLUMNS, score_index
+    from govweibo.analyses.rankings import desc_order
+
+    rnd = random.Random(7)
+    n = 300
+    rows = [
+        {"platform": rnd.choice(["weibo", "mastodon"]), "account_id": f"a{i:03d}",
+         "score": float(rnd.choice([0, 0, 1, 2.5, 2.5, 7])), "kind": rnd.choice(["agency", "official", None]),
+         "province": rnd.choice(["北京", "浙江", None]), "posts": rnd.choice([0, 3]), "followers": i}
+        for i in rnd.sample(range(n), n)
+    ]  # fmt: skip
+    t = pa.Table.from_pylist(rows)
+    score = np.array([r["score"] for r in rows])
+    order = desc_order(score, [t["platform"], t["account_id"]]).tolist()
+    assert order == sorted(
+        range(n), key=lambda i: (-score[i], rows[i]["platform"], rows[i]["account_id"])
+    )
+    for by, kind in [(None, None), (None, "agency"), ("province", None), ("kind", None)]:
+        got = rankings(t, by=by, kind=kind, top_n=5).to_pylist()
+        pool = [r for r in rows if (kind is None or r["kind"] == kind) and (by is None or r[by])]
+        want = []
+        for r in pool:
+            group = [x for x in pool if by is None or x[by] == r[by]]
+            rank = 1 + sum(x["score"] > r["score"] for x in group)
+            if rank <= 5:
+                want.append(("all" if by is None else r[by], rank, r["platform"], r["account_id"]))
+        assert [
+            (r["group"], r["group_rank"], r["platform"], r["account_id"]) for r in got
+        ] == sorted(want)
+    prov = {r["province"]: r for r in province_aggregates(t, top_n=3).to_pylist()}
+    for p in ("北京", "浙江"):
+        mine = sorted(
+            (r for r in rows if r["province"] == p), key=lambda r: (-r["score"], r["account_id"])
+        )
+        assert prov[p]["top_mean_score"] == pytest.approx(sum(r["score"] for r in mine[:3]) / 3)
+        assert prov[p]["accounts"] == len(mine)
+    # score_index: sorted by rank, platform, account_id; rank = 1 + strictly higher scores.
+    raw = {c: [r.get(c) for r in rows] for c in ("platform", "account_id", "kind", "province")}
+    raw |= {"screen_name": raw["account_id"], "sector": [None] * n, "level": [None] * n,
+            "region": [None] * n}  # fmt: skip
+    raw |= {c: [None] * n for c in INDICATORS}
+    raw["posts"] = [int(r["score"]) for r in rows]  # ties: equal posts, equal scores
+    schema = {c: pa.float64() for c in INDICATORS} | {c: pa.string() for c in PROFILE_COLUMNS}
+    table = pa.table({c: pa.array(v, schema.get(c, pa.string())) for c, v in raw.items()})
+    from govweibo.analyses.methods import Dimension, Indicator, Method
+
+    m = Method("t", "t", "none", 1.0, (Dimension("d", 1.0, (Indicator("posts", 1.0, "none"),)),))
+    out = score_index(table, m).to_pylist()
+    assert [(r["rank"], r["platform"], r["account_id"]) for r in out] == sorted(
+        (r["rank"], r["platform"], r["account_id"]) for r in out
+    )
+    assert all(r["rank"] == 1 + sum(x["score"] > r["score"] for x in out) for r in out)

@@ -125,7 +125,7 @@ def test_sector_labels(
     data = make(report_store, "zh")
     md = render_markdown(data)
     # Labels in the sector column, the by-sector list's groups and the sector distribution.
-    assert "| 公安 | 1 | 平安北京 | agency | 公安 |" in md
+    assert "| 公安 | 1 | 平安北京 | 机构 | 公安 |" in md
     assert "| 公安 | 1 | 0.250 |" in md and "public_security" not in md
     assert "| health | 1 | 0.250 |" in md  # no label: the code
     assert "公安" in data.charts["distribution_sector"]
@@ -134,3 +134,46 @@ def test_sector_labels(
     assert "public_security" in (tmp_path / "csv" / "index.csv").read_text(encoding="utf-8")
     en = render_markdown(make(report_store, "en"))
     assert "| Public security | 1 | 平安北京 |" in en and "### Sector" in en
+
+
+def test_code_labels(report_store: Store, tmp_path: Path) -> None:
+    """Kinds, levels and regions are shown by name (data files), sectors as before; codes
+    without a name stay codes; the exported tables keep the codes."""
+    from govweibo.reference import provinces
+    from govweibo.registry import KINDS, LEVELS
+    from govweibo.report.yearly import code_labels
+
+    for lang in ("zh", "en"):
+        labels = code_labels(lang)
+        assert set(labels["kind"]) == set(KINDS) and set(labels["level"]) == set(LEVELS)
+        assert set(labels["region"]) == {p.region for p in provinces()}
+        assert all(
+            v and v not in KINDS + LEVELS for k in ("kind", "level") for v in labels[k].values()
+        )
+    zh, en = code_labels("zh"), code_labels("en")
+    assert (zh["kind"]["agency"], zh["level"]["provincial"], zh["region"]["north-east"]) == (
+        "机构", "省级", "东北")  # fmt: skip
+    assert (en["kind"]["official"], en["level"]["county"], en["region"]["west"]) == (
+        "Official", "County", "West")  # fmt: skip
+    other = tmp_path / "labels.toml"
+    other.write_text('[[kind]]\nname = "agency"\nlabel_en = "Organ"\n[[level]]\nname = "county"\n',
+                     encoding="utf-8")  # fmt: skip
+    mine = code_labels("en", registry_labels=other)
+    assert mine["kind"] == {"agency": "Organ"} and mine["level"] == {}
+
+    data = make(report_store, "zh")
+    md = render_markdown(data)
+    assert "| 1 | 平安北京 | 机构 | 公安 | 省级 | 北京 |" in md  # rank lists: kind and level
+    assert "| 1 | 北京 | Beijing | 东部 |" in md  # the province table's region
+    assert "| 公务人员 | 1 | 1 | 0 |" in md  # threshold counts by kind
+    assert "| 东部 | 3 | 0.750 |" in md and "| 县级 | 1 | 0.250 |" in md  # distributions
+    assert "| city | 1 | 0.250 |" in md  # a level outside the registry's: its code
+    assert "| agency |" not in md and "| provincial |" not in md and "| east |" not in md
+    for by, name in (("kind", "机构"), ("level", "省级"), ("region", "东部")):
+        assert f">{name}</text>" in data.charts[f"distribution_{by}"]
+    en_md = render_markdown(make(report_store, "en"))
+    assert "| 1 | 平安北京 | Agency | Public security | Provincial | 北京 |" in en_md
+    assert "| East | 3 | 0.750 |" in en_md
+    export_tables(data, tmp_path / "csv")
+    exported = (tmp_path / "csv" / "distribution_kind.csv").read_text(encoding="utf-8")
+    assert "agency" in exported and "机构" not in exported

@@ -80,15 +80,41 @@ def _int_totals(codes: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:
     return out
 
 
-def _min_rank_desc(codes: np.ndarray, score: np.ndarray) -> np.ndarray:
-    """Per row, 1 + the rows of its group with a strictly higher score (ties share a rank)."""
-    n = len(score)
-    out = np.empty(n, dtype=np.int64)
+def desc_order(score: np.ndarray, ties: list[pa.ChunkedArray | pa.Array]) -> np.ndarray:
+    """Row order by score descending (NaN last), equal scores in ascending order of the `ties`
+    columns. One numeric sort; the string keys are compared only within runs of equal
+    scores (a full sort on (score, strings) measured 15-20 ms for 100,000 rows, this 8)."""
+    order = np.argsort(-score, kind="stable")
+    if len(order) < 2 or not ties:
+        return order
+    s = score[order]
+    same = s[1:] == s[:-1]
+    tied = np.r_[same, False] | np.r_[False, same]
+    if tied.any():
+        pos = np.flatnonzero(tied)
+        rows = order[pos]
+        run = np.cumsum(np.r_[True, ~same])[pos]  # which run of equal scores
+        sub = pa.table({"_run": run, **{f"_k{i}": c.take(rows) for i, c in enumerate(ties)}})
+        keys = [("_run", "ascending")] + [(f"_k{i}", "ascending") for i in range(len(ties))]
+        order[pos] = rows[pc.sort_indices(sub, keys).to_numpy()]
+    return order
+
+
+def _group_ranks(codes: np.ndarray, score: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """Per row of `order` (rows by score descending), 1 + the rows of `order` in its group with
+    a strictly higher score (ties share a rank); 0 for the rows not in `order`. The groups are
+    put together by a stable sort of the small integer codes (a radix sort), so that each
+    stays in score order: measured a third of the time of a lexsort on (group, score)."""
+    out = np.zeros(len(codes), dtype=np.int64)
+    n = len(order)
     if n == 0:
         return out
-    # One group (the overall list): a plain sort; else by group, then score.
-    order = np.argsort(-score) if codes.min() == codes.max() else np.lexsort((-score, codes))
-    g, s = codes[order], score[order]
+    g = codes[order]
+    if g.max() > g.min():
+        small = g.astype(np.int16) if g.max() < 2**15 else g
+        order = order[np.argsort(small, kind="stable")]
+        g = codes[order]
+    s = score[order]
     pos = np.arange(n)
     first_group = np.r_[True, g[1:] != g[:-1]]
     first_value = first_group | np.r_[True, s[1:] != s[:-1]]
@@ -98,14 +124,32 @@ def _min_rank_desc(codes: np.ndarray, score: np.ndarray) -> np.ndarray:
     return out
 
 
+def _codes(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """An integer code per row, equal for equal values (nulls: -1)."""
+    enc = pc.dictionary_encode(col)
+    if isinstance(enc, pa.ChunkedArray):
+        enc = enc.combine_chunks()
+    return pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
 def rankings(
     index: Any, *, by: str | None = None, kind: str | None = None, top_n: int | None = 20
 ) -> pa.Table:
     """Top-N accounts overall (by=None) or within each value of `by`; kind='agency'/'official'
     restricts to agencies or officials. Adds `group` and `group_rank` (1 = best)."""
     _check(by)
-    t = _table(index)
+    return _rankings(_table(index), by, kind, top_n, None)
+
+
+def _rankings(
+    t: pa.Table, by: str | None, kind: str | None, top_n: int | None, order: np.ndarray | None
+) -> pa.Table:
+    """rankings() given `order`, every row of `t` by score descending (ranking_lists sorts
+    once for all its lists)."""
     t = t.drop_columns([c for c in ("group", "group_rank") if c in t.column_names])
+    score = _floats(t["score"])
+    if order is None:
+        order = np.argsort(-score, kind="stable")
     # Only the few columns needed are worked on; the kept rows are taken at the end (filtering
     # the whole table first copies every column and measured most of the time).
     rows = pc.is_valid(t["score"])
@@ -113,14 +157,15 @@ def rankings(
         rows = pc.and_(rows, pc.fill_null(pc.equal(t["kind"], kind), False))
     if by is not None:
         rows = pc.and_(rows, pc.is_valid(t[by]))
-    rows = np.flatnonzero(rows.to_numpy(zero_copy_only=False))
-    group = _all(len(rows)) if by is None else t[by].take(rows)
-    codes, _ = _groups(group)
-    ranks = _min_rank_desc(codes, _floats(t["score"].take(rows)))
-    keep = np.arange(len(rows)) if top_n is None else np.flatnonzero(ranks <= top_n)
-    out = t.take(rows[keep])
+    mask = rows.to_numpy(zero_copy_only=False)
+    ranked = order[mask[order]]  # the rows to rank, by score descending
+    codes = np.zeros(t.num_rows, dtype=np.int64) if by is None else _codes(t[by])
+    ranks = _group_ranks(codes, score, ranked)
+    keep = ranked if top_n is None else ranked[ranks[ranked] <= top_n]
+    out = t.take(keep)
+    group = _all(len(keep)) if by is None else pc.cast(t[by].take(keep), pa.string())
     out = out.add_column(0, "group_rank", pa.array(ranks[keep], pa.int64()))
-    out = out.add_column(0, "group", pc.cast(group.take(keep), pa.string()))
+    out = out.add_column(0, "group", group)
     return out.sort_by(
         [("group", "ascending"), ("group_rank", "ascending"), ("platform", "ascending"),
          ("account_id", "ascending")]
@@ -130,13 +175,14 @@ def rankings(
 def ranking_lists(index: Any, *, top_n: int = 20) -> dict[str, pa.Table]:
     """The standard lists: overall, agencies, officials, by sector, level and province."""
     t = _table(index)
+    order = np.argsort(-_floats(t["score"]), kind="stable")  # one sort for all the lists
     return {
-        "overall": rankings(t, top_n=top_n),
-        "agencies": rankings(t, kind="agency", top_n=top_n),
-        "officials": rankings(t, kind="official", top_n=top_n),
-        "by_sector": rankings(t, by="sector", top_n=top_n),
-        "by_level": rankings(t, by="level", top_n=top_n),
-        "by_province": rankings(t, by="province", top_n=top_n),
+        "overall": _rankings(t, None, None, top_n, order),
+        "agencies": _rankings(t, None, "agency", top_n, order),
+        "officials": _rankings(t, None, "official", top_n, order),
+        "by_sector": _rankings(t, "sector", None, top_n, order),
+        "by_level": _rankings(t, "level", None, top_n, order),
+        "by_province": _rankings(t, "province", None, top_n, order),
     }
 
 
@@ -159,19 +205,25 @@ def province_aggregates(index: Any, *, top_n: int = 10) -> pa.Table:
     t = t.select(
         list(dict.fromkeys(["province", "account_id", "score", comm, "kind", "posts", "followers"]))
     )  # only what is used: no copy of the rest
-    t = t.filter(pc.is_valid(t["province"]))
-    # Best first; equal scores in account order, so the top-N is deterministic.
-    t = t.sort_by([("score", "descending"), ("account_id", "ascending")])
-    codes, names = _groups(t["province"])
+    if t["province"].null_count:  # (a filter copies every column, even when it keeps all)
+        t = t.filter(pc.is_valid(t["province"]))
+    # Best first; equal scores in account order, so the top-N is deterministic. The columns
+    # summed are taken in that order (numpy), not the table (a sort on score and account
+    # measured most of the time).
+    order = desc_order(_floats(t["score"]), [t["account_id"]])
+    codes_all, names = _groups(t["province"])
+    codes = codes_all[order]
     k = len(names)
-    order = np.argsort(codes, kind="stable")  # groups together, best first within each
-    g = codes[order]
+    small = codes.astype(np.int16) if k < 2**15 else codes
+    by_group = np.argsort(small, kind="stable")  # groups together, best first within each
+    g = codes[by_group]
     pos = np.arange(len(g))
     start = np.maximum.accumulate(np.where(np.r_[True, g[1:] != g[:-1]], pos, 0))
     top = np.zeros(len(g), dtype=bool)
-    top[order] = (pos - start) < top_n
-    score = _floats(t["score"])
-    followers = _ints(t["followers"])
+    top[by_group] = (pos - start) < top_n
+    score = _floats(t["score"])[order]
+    comm_score = _floats(t[comm])[order]
+    followers = _ints(t["followers"])[order]
     accounts = np.bincount(codes, minlength=k)
     n_top = np.bincount(codes[top], minlength=k)
 
@@ -183,20 +235,23 @@ def province_aggregates(index: Any, *, top_n: int = 10) -> pa.Table:
 
     cols: dict[str, np.ndarray] = {
         "accounts": accounts.astype(np.int64),
-        "active_accounts": total(_ints(t["posts"]) > 0).astype(np.int64),
-        "agencies": total(_is(t["kind"], "agency")).astype(np.int64),
-        "officials": total(_is(t["kind"], "official")).astype(np.int64),
+        "active_accounts": total(_ints(t["posts"])[order] > 0).astype(np.int64),
+        "agencies": total(_is(t["kind"], "agency")[order]).astype(np.int64),
+        "officials": total(_is(t["kind"], "official")[order]).astype(np.int64),
         "followers_total": _int_totals(codes, followers, k),
         "over_100k": total(followers >= 100_000).astype(np.int64),
         "mean_score": total(score) / accounts,
         "top_mean_score": top_mean(score),
-        "top_communication": top_mean(_floats(t[comm])),
+        "top_communication": top_mean(comm_score),
     }
     cols["coverage"] = cols["active_accounts"] / accounts
     cols["power"] = (
         POWER_TOP_WEIGHT * cols["top_mean_score"] + (1 - POWER_TOP_WEIGHT) * 100 * cols["coverage"]
     )
-    cols["power_rank"] = _min_rank_desc(np.zeros(k, dtype=np.int64), cols["power"])
+    power = cols["power"]
+    cols["power_rank"] = _group_ranks(
+        np.zeros(k, dtype=np.int64), power, np.argsort(-power, kind="stable")
+    )
     ref = {p.short_zh: (p.name_en, p.region) for p in provinces()}
     out = pa.table(
         {

@@ -32,3 +32,17 @@ def provinces() -> tuple[Province, ...]:
 
 def province_by_short(short_zh: str) -> Province | None:
     return next((p for p in provinces() if p.short_zh == short_zh), None)
+
+
+@dataclass(frozen=True)
+class Region:
+    region: str
+    name_zh: str
+    name_en: str
+
+
+@cache
+def regions() -> tuple[Region, ...]:
+    """The region codes of provinces.csv with their Chinese and English names."""
+    with open(data_path("regions.csv"), encoding="utf-8", newline="") as fh:
+        return tuple(Region(**row) for row in csv.DictReader(fh))

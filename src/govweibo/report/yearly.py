@@ -102,19 +102,43 @@ def _now(generated_at: datetime | str | None) -> str:
     return when.strftime("%Y-%m-%d %H:%M UTC")
 
 
+def _block_labels(path: Path, block: str, lang: str) -> dict[str, str]:
+    """code -> `label_<lang>` of the [[block]] tables of a TOML file (first label wins)."""
+    doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    out: dict[str, str] = {}
+    for b in doc.get(block, []):  # a code may have several blocks (sectors do)
+        label = b.get(f"label_{lang}")
+        if label and b.get("name") and b["name"] not in out:
+            out[b["name"]] = str(label)
+    return out
+
+
 def sector_labels(lang: str, path: str | Path | None = None) -> dict[str, str]:
     """Readable sector names in `lang` ("zh" or "en"): the `label_zh` / `label_en` keys of the
     [[sector]] blocks of the registry's sectors.toml, the one place sectors are defined (read
     only). A sector without a label keeps its code."""
     from govweibo.registry.ruleset import rules_dir
 
-    doc = tomllib.loads(Path(path or rules_dir() / "sectors.toml").read_text(encoding="utf-8"))
-    out: dict[str, str] = {}
-    for block in doc.get("sector", []):  # a sector may have several blocks: first label wins
-        label = block.get(f"label_{lang}")
-        if label and block.get("name") and block["name"] not in out:
-            out[block["name"]] = str(label)
-    return out
+    return _block_labels(Path(path or rules_dir() / "sectors.toml"), "sector", lang)
+
+
+def code_labels(
+    lang: str, *, registry_labels: str | Path | None = None
+) -> dict[str, dict[str, str]]:
+    """Display names, per column, of the coded values the report shows: sectors (above), account
+    kinds and levels (the [[kind]] / [[level]] blocks of registry/labels.toml) and regions
+    (reference/data/regions.csv). A code without a name is shown as the code."""
+    from govweibo.reference import regions
+    from govweibo.registry.ruleset import rules_dir
+
+    path = Path(registry_labels or rules_dir().parent / "labels.toml")
+    name = "name_zh" if lang == "zh" else "name_en"
+    return {
+        "sector": sector_labels(lang),
+        "kind": _block_labels(path, "kind", lang),
+        "level": _block_labels(path, "level", lang),
+        "region": {r.region: getattr(r, name) for r in regions()},
+    }
 
 
 def _map(values: dict[str, float | None], **kw: Any) -> str:
@@ -156,7 +180,7 @@ def build_report(
     if lang not in TEXT:
         raise ValueError(f"lang must be one of {sorted(TEXT)}")
     per, m, tx = Period.parse(period), load_method(method), TEXT[lang]
-    labels = {"sector": sector_labels(lang)}
+    labels = code_labels(lang)
     idx = compute_index(store, period=per, method=m, government_only=government_only)
     prev = compute_index(store, period=per.previous(), method=m, government_only=government_only)
     idx = rankings.rank_change(idx, prev)
@@ -308,7 +332,7 @@ def _view(data: ReportData, esc: Callable[[str], str] = _same) -> dict[str, Any]
         "headline": headline,
         "rank_tables": rank_tables,
         "provinces": _grid(t["provinces"], PROV_COLS),
-        "thresholds": _grid(t["thresholds"]),
+        "thresholds": _grid(t["thresholds"], group="kind"),
         "distributions": [(by, tx[f"group_{by}"], _grid(t[f"distribution_{by}"], group=by))
                           for by in ("province", "region", "sector", "level", "kind")],
         "growth_yearly": _grid(t["growth_yearly"]),
@@ -356,4 +380,4 @@ def export_tables(data: ReportData, out_dir: str | Path, fmt: str = "csv") -> li
 
 
 __all__ = ["ReportData", "build_report", "render_html", "render_markdown", "export_tables",
-           "fmt_number", "sector_labels"]  # fmt: skip
+           "fmt_number", "sector_labels", "code_labels"]  # fmt: skip
