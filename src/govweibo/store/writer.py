@@ -53,7 +53,7 @@ def _update(table: str) -> tuple[str, str] | None:
         # what was stored, filled in from a fuller copy (a post first seen as the stub a
         # repost carries).
         counts = ["reposts", "comments", "likes", "counts_observed_at"]
-        sets, missing = _fills([c for c in rest if c not in counts])
+        sets, _ = _fills([c for c in rest if c not in counts])
         _, missing = _fills(rest)
         for c in counts:
             sets.append(
@@ -81,13 +81,11 @@ class WriteCounts:
 def _newest_per_key(con: duckdb.DuckDBPyConnection, data: pa.Table, table: str) -> np.ndarray:
     """Row numbers of one row per key of `data`: the newest by `newer_by(table)`, nulls
     oldest, the first row among equals."""
-    order = data.column(_NEWER_BY[table])
-    if pa.types.is_timestamp(order.type):
-        order = order.cast(pa.int64())
+    order = data.column(_NEWER_BY[table]).cast(pa.int64())
     narrow = pa.table(
         {
             **{f"k{i}": data.column(k) for i, k in enumerate(model.key_of(table))},
-            "_o": pc.fill_null(order.cast(pa.int64()), np.iinfo(np.int64).min),
+            "_o": pc.fill_null(order, np.iinfo(np.int64).min),
             "_i": np.arange(data.num_rows, dtype=np.int64),
         }
     )
