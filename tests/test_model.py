@@ -46,3 +46,4 @@ def test_constant_columns_equal_python_lists() -> None:
     for n in (0, 1, 5):
         assert model.constant(when, model.TS, n).equals(pa.array([when] * n, model.TS))
         assert model.constant("weibo", pa.string(), n).equals(pa.array(["weibo"] * n, pa.string()))
+        assert model.constant(7, pa.int64(), n).equals(pa.array([7] * n, pa.int64()))

@@ -285,9 +285,10 @@ def records_to_table(table: str, records: Sequence[Any]) -> pa.Table:
     return pa.table(columns, schema=schema)
 
 
-def constant(value: datetime | str, type_: pa.DataType, n: int) -> pa.Array:
-    """`value` repeated n times, built from buffers: readers stamp every row of a batch
-    with its observation time and platform, and a Python list of n values is slow."""
+def constant(value: datetime | str | int, type_: pa.DataType, n: int) -> pa.Array:
+    """`value` repeated n times, built from buffers: readers and writers stamp every row of
+    a batch with its observation time, platform or run, and a Python list of n values is
+    slow. `type_`: a string, or a 64-bit integer or timestamp type."""
     if isinstance(value, str):
         raw = value.encode()
         offsets = np.arange(n + 1, dtype=np.int32) * len(raw)

@@ -134,7 +134,7 @@ def convert(files: list[RepostFile]) -> Converted:
         "posts",
         pa.table(
             {
-                "platform": pa.array(["weibo"] * m, pa.string()),
+                "platform": model.constant("weibo", pa.string(), m),
                 "post_id": own_ids,
                 "mid": mid_arr.take(take),
                 "author_id": authors,
@@ -148,6 +148,6 @@ def convert(files: list[RepostFile]) -> Converted:
     )
     out.accounts = model.conform(
         "accounts",
-        pa.table({"platform": pa.array(["weibo"] * m, pa.string()), "account_id": authors}),
+        pa.table({"platform": model.constant("weibo", pa.string(), m), "account_id": authors}),
     )
     return out

@@ -177,7 +177,7 @@ def sightings(records: list[Any], when: datetime) -> pa.Table:
             "platform": pa.array([p.platform for p in posts], pa.string()),
             "account_id": pa.array([p.author_id for p in posts], pa.string()),
             "post_id": pa.array([p.post_id for p in posts], pa.string()),
-            "observed_at": pa.array([when] * len(posts), model.TS),
+            "observed_at": model.constant(when, model.TS, len(posts)),
         }
     )
 

@@ -258,12 +258,11 @@ class ChunkKinds:
 
     def widen(self, seen: ChunkKinds) -> bool:
         """Add the kinds seen; True if one was new."""
-        new = (seen.comments and not self.comments, seen.users and not self.users)
-        new += (seen.pages and not self.pages,)
+        before = (self.comments, self.users, self.pages)
         self.comments |= seen.comments
         self.users |= seen.users
         self.pages |= seen.pages
-        return any(new)
+        return (self.comments, self.users, self.pages) != before
 
 
 def _map(

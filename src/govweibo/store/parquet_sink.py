@@ -140,7 +140,7 @@ class ParquetSink:
         data = data.set_column(
             data.column_names.index("run_id"),
             "run_id",
-            pa.array([run_id] * data.num_rows, pa.int64()),
+            model.constant(run_id, pa.int64(), data.num_rows),
         )
         data = data.append_column(_PRIMARY, pa.array([primary] * data.num_rows, pa.bool_()))
         keys = partition_keys(table)

@@ -169,7 +169,7 @@ def write_batch(
 
 
 def _with_run(data: pa.Table, run_id: int) -> pa.Table:
-    col = pa.array([run_id] * data.num_rows, pa.int64())
+    col = model.constant(run_id, pa.int64(), data.num_rows)
     if "run_id" in data.column_names:
         return data.set_column(data.column_names.index("run_id"), "run_id", col)
     return data.append_column("run_id", col)
