@@ -263,6 +263,18 @@ def test_hand_built_cascades_identical(hand_built: tuple[Store, SparkTables]) ->
         assert_same(cascade_tree(store, root), cascade_tree(spark_tables, root))
 
 
+def _prints_the_same(world: dict[str, Any], args: list[str], spark_db: Path) -> None:
+    """The command prints the same on DuckDB (the world's store) and on Spark (the Parquet
+    layout, with `spark_db` as --db)."""
+    duck = CliRunner().invoke(main, ["--db", str(world["db"]), *args])
+    spark = CliRunner().invoke(
+        main,
+        ["--db", str(spark_db), *args, "--engine", "spark", "--parquet", str(world["pq"])],
+    )
+    assert duck.exit_code == 0 and spark.exit_code == 0, (args, spark.output)
+    assert spark.output == duck.output, args
+
+
 def test_propagation_commands_print_the_same_on_spark(world: dict[str, Any]) -> None:
     """cascades, rumour-score, events and response print the same on both engines."""
     em = world["events"]["emergency"]
@@ -273,25 +285,11 @@ def test_propagation_commands_print_the_same_on_spark(world: dict[str, Any]) -> 
         ["response", ",".join(em["keywords"]), "--start", em["start"], "--hours", "24",
          "--province", em["province"]],
     ):  # fmt: skip
-        duck = CliRunner().invoke(main, ["--db", str(world["db"]), *args])
-        spark = CliRunner().invoke(
-            main,
-            ["--db", str(world["db"]), *args, "--engine", "spark", "--parquet", str(world["pq"])],
-        )
-        assert duck.exit_code == 0 and spark.exit_code == 0, spark.output
-        assert spark.output == duck.output, args
+        _prints_the_same(world, args, world["db"])
 
 
 def test_index_on_spark_needs_no_store_file(world: dict[str, Any], tmp_path: Path) -> None:
-    args = ["index", "--period", "2011", "--top", "5"]
-    duck = CliRunner().invoke(main, ["--db", str(world["db"]), *args])
-    spark = CliRunner().invoke(
-        main,
-        ["--db", str(tmp_path / "none.duckdb"), *args, "--engine", "spark", "--parquet",
-         str(world["pq"])],
-    )  # fmt: skip
-    assert duck.exit_code == 0 and spark.exit_code == 0, spark.output
-    assert spark.output == duck.output
+    _prints_the_same(world, ["index", "--period", "2011", "--top", "5"], tmp_path / "none.duckdb")
     assert not (tmp_path / "none.duckdb").exists()
 
 
@@ -415,12 +413,5 @@ def test_opinion_commands_print_the_same_on_spark(world: dict[str, Any], tmp_pat
         ["deletions", "--summary"],
         ["bursts", "--kind", "words", "--unit", "day", "--method", "kleinberg"],
     ):
-        duck = CliRunner().invoke(main, ["--db", str(world["db"]), *args])
-        spark = CliRunner().invoke(
-            main,
-            ["--db", str(tmp_path / "none.duckdb"), *args, "--engine", "spark", "--parquet",
-             str(world["pq"])],
-        )  # fmt: skip
-        assert duck.exit_code == 0 and spark.exit_code == 0, (args, spark.output)
-        assert spark.output == duck.output, args
+        _prints_the_same(world, args, tmp_path / "none.duckdb")
     assert not (tmp_path / "none.duckdb").exists()
