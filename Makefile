@@ -21,6 +21,7 @@ demo: setup
 lint: setup-test
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/ruff format --check src tests bench scripts
+	$(BIN)/mypy src
 
 test: lint
 	$(BIN)/python -m pytest -q

@@ -188,6 +188,8 @@ def response_cmd(
     from govweibo.cli.ingest import _parse_when
 
     when = _parse_when(start, "--start")
+    if when is None:  # click requires --start; this keeps the type honest
+        raise click.UsageError("--start is required")
     words = tuple(k for k in keywords.split(",") if k.strip())
     with open_source(ctx, engine, parquet_dir) as source:
         r = official_response(

@@ -350,13 +350,13 @@ def _entities_into(
                 ).filter(primary.column("author_id").is_valid())
         if secondary.num_rows:
             batch.secondary["posts"] = secondary
-    users = fetch("users")
-    if users is not None:
-        users = stamp(users, "profile_observed_at", "observed_at")
-        batch.secondary["accounts"] = users.drop_columns(["created_at"]).append_column(
-            "created_at", users.column("created_at")
+    people = fetch("users")
+    if people is not None:
+        people = stamp(people, "profile_observed_at", "observed_at")
+        batch.secondary["accounts"] = people.drop_columns(["created_at"]).append_column(
+            "created_at", people.column("created_at")
         )
-        counted = users.filter(users.column("followers").is_valid())
+        counted = people.filter(people.column("followers").is_valid())
         primary, secondary = split(counted, "u")
         if primary.num_rows:
             batch.primary["account_observations"] = primary

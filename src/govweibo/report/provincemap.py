@@ -333,6 +333,7 @@ def choropleth_png(
     from matplotlib import patheffects
     from matplotlib.collections import LineCollection, PathCollection
     from matplotlib.figure import Figure
+    from matplotlib.font_manager import FontProperties
     from matplotlib.patches import Patch, Rectangle
     from matplotlib.path import Path as MPath
 
@@ -370,7 +371,7 @@ def choropleth_png(
         ax.add_collection(LineCollection(lines, colors="#5b7fa6", lw=0.9 * k))
         isl = np.array(geo["inset"]["islands"])
         ax.plot(isl[:, 0], isl[:, 1], ls="none", marker="o", ms=0.5 * k, color="#555")
-        inset_kw = {"ha": "right", "va": "bottom", "fontsize": 5 * k}
+        inset_kw: dict[str, Any] = {"ha": "right", "va": "bottom", "fontsize": 5 * k}
         ax.text(fx1 - pad / 2, fy0 + pad / 2, _TEXT[lang]["inset"], **inset_kw, **text_kw)
     fs = (6.5 if lang == "zh" else 5.5) * k
     for key, entry in geo["provinces"].items():
@@ -389,7 +390,7 @@ def choropleth_png(
     handles = [Patch(fc=c, ec="#999", lw=0.4 * k, label=lbl) for c, lbl in plan.legend]
     prop = {"family": family, "size": 6.5 * k}
     leg = ax.legend(handles=handles, loc="lower left", frameon=False, prop=prop, alignment="left")
-    leg.set_title(legend_title, prop={"family": family, "size": 7 * k})
+    leg.set_title(legend_title, prop=FontProperties(family=family, size=7 * k))
     for t in [*leg.get_texts(), leg.get_title()]:
         t.set_parse_math(False)  # user text: "$" must not switch to mathtext
         t.set_fontfamily(family)
