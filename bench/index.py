@@ -71,6 +71,8 @@ def generate(path: Path, accounts: int, posts: int, seed: float = 0.42) -> None:
             " FROM range(?) r(i)",
             [accounts, posts, posts],
         )
+        # Posts inserted by SQL get their author keys as the writer would have given them.
+        s.fill_author_keys()
         con.execute("CHECKPOINT")
 
 

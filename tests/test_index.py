@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from govweibo.analyses.index import Period, compute_index, load_method
+from govweibo.analyses.index import (
+    Period,
+    _author_keys,
+    compute_index,
+    load_method,
+    tables_of,
+)
 from govweibo.errors import AnalysisError
 from govweibo.store import Store
 
@@ -378,3 +384,23 @@ def test_same_account_id_on_two_platforms(world: Store) -> None:
     }
     assert out[("weibo", "A")]["posts"] == 3 and out[("mastodon", "A")]["posts"] == 1
     assert out[("mastodon", "A")]["likes"] == 1
+
+
+@pytest.mark.parametrize("two_platforms", [False, True])
+def test_integer_author_keys_give_the_same_index(world: Store, two_platforms: bool) -> None:
+    """Posts keyed by the store (store/keys.py) are grouped by the integer; one post
+    without a key sends the index back to the id strings; both give the same index, with
+    one platform (grouped by author alone) or two (the same id on both)."""
+    if two_platforms:
+        test_same_account_id_on_two_platforms(world)
+    by_id = {m: compute_index(world, period="2011", method=m) for m in ("govweibo", "bci")}
+    assert _author_keys(*tables_of(world)) is None
+    assert world.fill_author_keys() == len(POSTS) + two_platforms
+    assert _author_keys(*tables_of(world)) is not None
+    for method, expected in by_id.items():
+        assert compute_index(world, period="2011", method=method).equals(expected)
+    world.con.execute(
+        "INSERT INTO posts (platform, post_id, author_id, created_at) VALUES ('weibo','p9','Z',?)",
+        [ts("2011-05-01 00:00")],
+    )
+    assert _author_keys(*tables_of(world)) is None

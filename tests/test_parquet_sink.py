@@ -45,7 +45,12 @@ def test_the_layout_holds_what_the_store_holds(tmp_path: Path) -> None:
         via_store = ingest(store, FILES, options=OPTS)
         for table in DATA:
             ours = store.arrow(f"SELECT * EXCLUDE (run_id) FROM {table}")
-            assert _same_rows(_layout_rows(tmp_path / "pq", table), ours), table
+            theirs = _layout_rows(tmp_path / "pq", table)
+            if table == "posts":  # the store's integer author keys: the sink gives none
+                assert theirs.column("author_key").null_count == theirs.num_rows
+                assert ours.column("author_key").null_count < ours.num_rows
+                theirs, ours = theirs.drop_columns("author_key"), ours.drop_columns("author_key")
+            assert _same_rows(theirs, ours), table
     counts = lambda s: [  # noqa: E731
         (f.records_read, f.stored, f.duplicate, f.rejected, f.empty) for f in s.files
     ]

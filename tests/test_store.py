@@ -111,8 +111,8 @@ def test_batches_grouped_in_one_transaction_commit_or_roll_back_together(store: 
 )
 def test_keys_stay_unique_and_newest_counts_win(tmp_path: Path, batches: list) -> None:
     """Without key indexes (schema 3) the writer alone keeps keys unique: whatever the
-    batches repeat, each post is stored once, `stored` counts distinct keys, and the
-    counts are those of a newest observation."""
+    batches repeat, each post is stored once, `stored` counts distinct keys, the counts
+    are those of a newest observation, and each author gets one integer key (schema 4)."""
     from datetime import UTC, datetime, timedelta
 
     base = datetime(2011, 1, 1, tzinfo=UTC)
@@ -122,13 +122,24 @@ def test_keys_stay_unique_and_newest_counts_win(tmp_path: Path, batches: list) -
         for rows in batches:
             posts = [
                 model.Post(
-                    "weibo", pid, text=pid, reposts=n, counts_observed_at=base + timedelta(days=day)
+                    "weibo",
+                    pid,
+                    author_id=f"u{ord(pid) % 3}",
+                    text=pid,
+                    reposts=n,
+                    counts_observed_at=base + timedelta(days=day),
                 )
                 for pid, day, n in rows
             ]
             table = model.records_to_table("posts", posts)
             stored += store.write(run, model.Batch(primary={"posts": table})).stored
         got = {r["post_id"]: r for r in store.arrow("SELECT * FROM posts").to_pylist()}
+        keys = store.con.execute("SELECT account_id, account_key FROM account_keys").fetchall()
+    # Each author has one key, keys are dense, and every post carries its author's.
+    key_of = dict(keys)
+    assert len(key_of) == len(keys) and sorted(key_of.values()) == list(range(1, len(keys) + 1))
+    assert {row["author_key"] for row in got.values()} == set(key_of.values())
+    assert all(key_of[row["author_id"]] == row["author_key"] for row in got.values())
     every = [row for rows in batches for row in rows]
     assert stored == len(got) == len({pid for pid, _, _ in every})
     for pid, row in got.items():

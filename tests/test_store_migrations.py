@@ -8,6 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from govweibo import model
 from govweibo.collect import watch_add, watch_list
 from govweibo.store import SCHEMA_VERSION, Store
 from govweibo.store.inspect import status
@@ -61,10 +62,10 @@ def test_v1_store_migrates_to_current(tmp_path: Path, with_collector: bool) -> N
     path = tmp_path / "v1.duckdb"
     v1_store(path, with_collector=with_collector)
     with Store(path) as store:
-        assert store.schema_version() == SCHEMA_VERSION == 3
+        assert store.schema_version() == SCHEMA_VERSION == 4
         assert all(store.has_table(t) for t in COLLECT_TABLES)
         info = status(store)
-        assert info.schema_version == 3 and info.counts["posts"] == 1
+        assert info.schema_version == 4 and info.counts["posts"] == 1
         expected = 1 if with_collector else 0
         assert info.collect_counts == {
             "watch_list": expected, "collect_cursors": expected, "collect_log": expected
@@ -75,7 +76,7 @@ def test_v1_store_migrates_to_current(tmp_path: Path, with_collector: bool) -> N
             ["5000000001", "辟谣"] if with_collector else ["辟谣"]
         )
     with Store(path) as again:  # reopening does not migrate twice
-        assert again.schema_version() == 3
+        assert again.schema_version() == 4
 
 
 def test_status_of_a_read_only_v1_store_skips_missing_collector_tables(tmp_path: Path) -> None:
@@ -109,3 +110,41 @@ def test_v3_drops_key_indexes_and_keeps_rows(tmp_path: Path) -> None:
             "SELECT count(*) FROM duckdb_constraints() "
             "WHERE table_name = 'quarantine' AND constraint_type = 'PRIMARY KEY'"
         ).fetchone() == (1,)
+
+
+def test_v4_keys_the_authors_of_posts_stored_before_it(tmp_path: Path) -> None:
+    """A store whose posts predate author keys (no column, no account_keys) gets both,
+    with its rows, and posts written afterwards reuse the keys."""
+    path = tmp_path / "v1.duckdb"
+    v1_store(path, with_collector=False)
+    con = duckdb.connect(str(path))
+    con.execute("ALTER TABLE posts DROP COLUMN author_key")  # as versions 1-3 left it
+    con.execute(
+        "INSERT INTO posts (platform, post_id, author_id) VALUES "
+        "('weibo', '4100000000000002', '5000000002'), ('weibo', '4100000000000003', '5000000001'),"
+        " ('weibo', '4100000000000004', NULL)"
+    )
+    con.close()
+    with Store(path) as store:
+        rows = store.arrow(
+            "SELECT post_id, author_id, author_key FROM posts ORDER BY post_id"
+        ).to_pylist()
+        keys = dict(
+            store.con.execute("SELECT account_id, account_key FROM account_keys").fetchall()
+        )
+        assert keys == {"5000000001": 1, "5000000002": 2}
+        assert [(r["author_id"], r["author_key"]) for r in rows] == [
+            ("5000000001", 1), ("5000000002", 2), ("5000000001", 1), (None, None)
+        ]  # fmt: skip
+        run = store.begin_run("x", "test", {}, 0)
+        posts = [
+            model.Post("weibo", "9", author_id="5000000002"),
+            model.Post("weibo", "8", author_id="77"),
+        ]
+        store.write(run, model.Batch(primary={"posts": model.records_to_table("posts", posts)}))
+        got = dict(
+            store.con.execute(
+                "SELECT post_id, author_key FROM posts WHERE post_id IN ('8', '9')"
+            ).fetchall()
+        )
+        assert got == {"9": 2, "8": 3}

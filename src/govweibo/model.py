@@ -74,6 +74,9 @@ POSTS = pa.schema(
         ("has_video", pa.bool_()),
         ("has_url", pa.bool_()),
         ("run_id", I64),
+        # The store's integer for (platform, author_id), set by its writer (store/keys.py);
+        # readers leave it null.
+        ("author_key", pa.int32()),
     ]
 )
 
@@ -226,6 +229,7 @@ class Post:
     has_video: bool | None = None
     has_url: bool | None = None
     run_id: int | None = None
+    author_key: int | None = None
 
 
 @dataclass(slots=True)

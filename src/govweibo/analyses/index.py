@@ -266,25 +266,33 @@ def indicator_counts(
     base = accounts_universe(source, government_only=government_only, platform=platform)
     base = base.filter(base.opened_at.isnull() | (base.opened_at < hi))
 
-    # The one pass over the period's posts: every per-author count in one aggregation.
+    # The one pass over the period's posts: every per-author count in one aggregation,
+    # by the store's integer author key where every post has one (it encodes the
+    # platform too), else by the author's id.
     p = table("posts")
     p = p.filter((p.created_at >= lo) & (p.created_at < hi) & p.author_id.notnull())
+    keys = _author_keys(table, has)
+    g = p
     if platform:  # one platform: group by the author alone
         p = p.filter(p.platform == platform)
-    by = (
-        [p.author_id.name("account_id")]
-        if platform
-        else [p.platform, p.author_id.name("account_id")]
-    )
-    masks, active_days = _day_masks(p, period) if days_needed else ({}, None)
-    aggs: dict[str, Any] = {"posts": p.count()}
+        g = g if keys is not None else p
+    if keys is not None:
+        by = [g.author_key]
+    elif platform:
+        by = [g.author_id.name("account_id")]
+    else:
+        by = [g.platform, g.author_id.name("account_id")]
+    masks, active_days = _day_masks(g, period) if days_needed else ({}, None)
+    aggs: dict[str, Any] = {"posts": g.count()}
     if orig_needed:
-        aggs["original_posts"] = p.count(where=p.retweeted_post_id.isnull())
-    aggs |= {"reposts": p.reposts.sum(), "comments": p.comments.sum(), "likes": p.likes.sum()}
-    pa_ = p.group_by(by).aggregate(**aggs, **masks)
+        aggs["original_posts"] = g.count(where=g.retweeted_post_id.isnull())
+    aggs |= {"reposts": g.reposts.sum(), "comments": g.comments.sum(), "likes": g.likes.sum()}
+    pa_ = g.group_by(by).aggregate(**aggs, **masks)
     if active_days is not None:
         pa_ = pa_.mutate(active_days=active_days(pa_)).drop(*masks)
-    if platform:
+    if keys is not None:
+        pa_ = pa_.join(keys, pa_.author_key == keys.account_key).drop("author_key", "account_key")
+    elif platform:
         pa_ = pa_.mutate(platform=ibis.literal(platform))
     o = table("account_observations").filter(lambda t: t.followers.notnull())
     if platform:
@@ -433,6 +441,28 @@ def _repost_depth(all_posts: Any, period_posts: Any, lo: Any, platform: str | No
     j = o.join(casc, [o.platform == casc.platform, o.post_id == casc.post_id])
     j = j.select(platform=o.platform, account_id=o.author_id, depth=casc.depth)
     return j.group_by(["platform", "account_id"]).aggregate(repost_depth=j.depth.mean())
+
+
+def _author_keys(table: TableGetter, has: Callable[[str], bool]) -> Any | None:
+    """The store's account_keys (store/keys.py), when every post with an author carries its
+    author's key, so that the posts can be grouped by that integer (about half the cost of
+    grouping by the id string at 10M posts). The check is a filter that DuckDB answers from
+    the column's statistics when no key is missing (a few ms). DuckDB only: on Spark the
+    check would be a job of its own."""
+    if not has("account_keys"):
+        return None
+    posts = table("posts")
+    if "author_key" not in posts.columns:
+        return None
+    try:
+        if posts._find_backend().name != "duckdb":
+            return None
+    except Exception:  # tables of no single backend
+        return None
+    keyless = posts.filter(posts.author_key.isnull() & posts.author_id.notnull()).limit(1)
+    if keyless.count().to_pyarrow().as_py():
+        return None
+    return table("account_keys")
 
 
 def _only_platform(source: Any, government_only: bool) -> str | None:

@@ -13,6 +13,7 @@ import pyarrow as pa
 
 from govweibo import model
 from govweibo.errors import StoreError
+from govweibo.store.keys import backfill
 from govweibo.store.schema import SCHEMA_VERSION, migrate
 from govweibo.store.writer import WriteCounts, write_batch
 
@@ -51,6 +52,12 @@ class Store:
         try:
             self.con = duckdb.connect(self.path, read_only=read_only, config=config)
             self.con.execute("SET enable_progress_bar = false")
+            # Aggregate by integer keys of up to 2^18 values (posts by author_key, for
+            # 100,000s of accounts) in a perfect hash table instead of a hash table
+            # (DuckDB's default stops at 2^12): measured 0.45 s instead of 0.6 s for the
+            # index's grouped pass over 10M posts. Beyond 2^18 the table would cost more
+            # memory than it saves, and DuckDB falls back to hashing.
+            self.con.execute("SET perfect_ht_threshold = 18")
         except duckdb.Error as exc:
             raise StoreError(f"cannot open store {self.path}: {exc}") from None
         if not read_only:
@@ -179,6 +186,19 @@ class Store:
         if self._in_transaction:
             self._in_transaction = False
             self.con.execute("COMMIT")
+
+    def fill_author_keys(self) -> int:
+        """Give an author key (store/keys.py) to every post inserted by SQL rather than by
+        the writer; returns how many posts were keyed."""
+        self.commit()
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            n = backfill(self.con)
+        except Exception:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("COMMIT")
+        return n
 
     def finish_run(
         self, run: RunInfo, *, checksum: str | None, status: str = "done", message: str = ""

@@ -9,8 +9,9 @@ import pyarrow as pa
 
 from govweibo import model
 from govweibo.errors import StoreError
+from govweibo.store import keys
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 def duck_type(t: pa.DataType) -> str:
@@ -83,13 +84,22 @@ def _v3(con: duckdb.DuckDBPyConnection) -> None:
     # Rebuild each data table without its primary-key index, rows kept as they are.
     for name in model.DATA_TABLES:
         con.execute(unindexed_table_sql(name, f"{name}__v3"))
-        con.execute(f'INSERT INTO "{name}__v3" SELECT * FROM "{name}"')
+        # By name: the table may predate columns the model has since gained (_v4).
+        con.execute(f'INSERT INTO "{name}__v3" BY NAME SELECT * FROM "{name}"')
         con.execute(f'DROP TABLE "{name}"')
         con.execute(f'ALTER TABLE "{name}__v3" RENAME TO "{name}"')
 
 
+def _v4(con: duckdb.DuckDBPyConnection) -> None:
+    # Integer author keys (store/keys.py). The column is already there when _v1 or _v3
+    # created posts from today's model.
+    con.execute(keys.ACCOUNT_KEYS_DDL)
+    con.execute('ALTER TABLE posts ADD COLUMN IF NOT EXISTS "author_key" INTEGER')
+    keys.backfill(con)
+
+
 # Each migration takes the store from version i-1 to i; append, never edit.
-MIGRATIONS: list[Callable[[duckdb.DuckDBPyConnection], None]] = [_v1, _v2, _v3]
+MIGRATIONS: list[Callable[[duckdb.DuckDBPyConnection], None]] = [_v1, _v2, _v3, _v4]
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
 

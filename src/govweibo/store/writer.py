@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from govweibo import model
+from govweibo.store.keys import with_author_keys
 
 # Which timestamp decides that one version of a row is newer than another.
 _NEWER_BY = {
@@ -112,6 +113,8 @@ def _upsert(con: duckdb.DuckDBPyConnection, table: str, data: pa.Table) -> tuple
     if data.num_rows == 0:
         return 0, 0
     data = model.conform(table, data)
+    if table == "posts":
+        data = with_author_keys(con, data)
     join = " AND ".join(f't."{k}" = d."{k}"' for k in model.key_of(table))
     view = f"_batch_{table}"
     con.register(view, data)
