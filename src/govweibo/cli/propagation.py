@@ -33,7 +33,8 @@ def cascades_cmd(
     parquet_dir: Path | None,
 ) -> None:
     """Repost cascades: size, depth, breadth, structural virality, timing, who reposted."""
-    from govweibo.analyses.cascades import cascade_tree, cascades, tree_svg
+    from govweibo.analyses.cascades import cascade_tree, cascades
+    from govweibo.report.cascade_svg import tree_svg
 
     with open_source(ctx, engine, parquet_dir) as source:
         if root is not None:
