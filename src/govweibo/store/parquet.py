@@ -40,6 +40,20 @@ def partition_keys(table: str) -> list[str]:
     return keys + (["month"] if table in MONTH_COLUMN else [])
 
 
+def layout_select(table: str) -> str:
+    """The select list that adds a table's `month` partition column, if it has one."""
+    if table in MONTH_COLUMN:
+        return f"*, strftime({_q(MONTH_COLUMN[table])}, '%Y-%m') AS month"
+    return "*"
+
+
+def write_layout(root: Path, layout: dict[str, Any]) -> None:
+    """Write `_layout.json` under a temporary name and rename it: a reader never sees half."""
+    tmp = root / f".{LAYOUT_FILE}.{uuid.uuid4().hex}"
+    tmp.write_text(json.dumps(layout, indent=2), encoding="utf-8")
+    os.replace(tmp, root / LAYOUT_FILE)
+
+
 def export_parquet(
     store: Store, out_dir: str | Path, *, tables: list[str] | None = None, overwrite: bool = False
 ) -> dict[str, int]:
@@ -57,9 +71,7 @@ def export_parquet(
         if not store.has_table(name):
             raise StoreError(f"no table '{name}' in the store")
         keys = partition_keys(name) if name in model.TABLES else []
-        select = "*"
-        if "month" in keys:
-            select = f"*, strftime({_q(MONTH_COLUMN[name])}, '%Y-%m') AS month"
+        select = layout_select(name)
         target = out / name
         n = int(store.con.execute(f"SELECT count(*) FROM {_q(name)}").fetchone()[0])  # type: ignore[index]
         if keys:
@@ -76,7 +88,7 @@ def export_parquet(
             )
         counts[name] = n
         layout["tables"][name] = {"partition_by": keys, "rows": n}
-    (out / LAYOUT_FILE).write_text(json.dumps(layout, indent=2), encoding="utf-8")
+    write_layout(out, layout)
     return counts
 
 
@@ -124,7 +136,4 @@ def write_derived(layout_dir: str | Path, name: str, data: pa.Table) -> None:
     tmp.rename(target)
     shutil.rmtree(old, ignore_errors=True)
     layout["tables"][name] = {"partition_by": [], "rows": data.num_rows}
-    text = json.dumps(layout, indent=2)
-    tmp_layout = root / f".{LAYOUT_FILE}.{uuid.uuid4().hex}"
-    tmp_layout.write_text(text, encoding="utf-8")
-    os.replace(tmp_layout, root / LAYOUT_FILE)
+    write_layout(root, layout)

@@ -29,7 +29,13 @@ import pyarrow.parquet as pq
 from govweibo import model
 from govweibo.errors import StoreError
 from govweibo.store import RunInfo
-from govweibo.store.parquet import LAYOUT_FILE, MONTH_COLUMN, _q, partition_keys
+from govweibo.store.parquet import (
+    LAYOUT_FILE,
+    _q,
+    layout_select,
+    partition_keys,
+    write_layout,
+)
 from govweibo.store.schema import SCHEMA_VERSION
 from govweibo.store.writer import WriteCounts, newer_by
 
@@ -144,9 +150,7 @@ class ParquetSink:
         )
         data = data.append_column(_PRIMARY, pa.array([primary] * data.num_rows, pa.bool_()))
         keys = partition_keys(table)
-        select = "*"
-        if "month" in keys:
-            select = f"*, strftime({_q(MONTH_COLUMN[table])}, '%Y-%m') AS month"
+        select = layout_select(table)
         self._seq += 1
         self.con.register("_batch", data)
         try:
@@ -281,6 +285,4 @@ class ParquetSink:
             rows = self.con.execute("SELECT count(*) FROM read_parquet(?)", [files]).fetchone()
             keys = partition_keys(name) if name in model.DATA_TABLES else []
             layout["tables"][name] = {"partition_by": keys, "rows": int(rows[0]) if rows else 0}
-        tmp = self.root / f".{LAYOUT_FILE}.{uuid.uuid4().hex}"
-        tmp.write_text(json.dumps(layout, indent=2), encoding="utf-8")
-        os.replace(tmp, self.root / LAYOUT_FILE)
+        write_layout(self.root, layout)
