@@ -1,6 +1,6 @@
 """The scaling curve: synth -> ingest -> classify -> index -> rankings, on DuckDB and Spark.
 
-    python bench/scale.py --posts 1000000 10000000 50000000 [--no-spark]
+    python bench/scale.py --posts 1000000 10000000 50000000 [--no-spark] [--gzip]
 
 Each stage runs in its own process so its wall time and peak RSS are its own; the Spark
 stages read the Parquet layout exported from the same store (export time is reported).
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -22,7 +23,7 @@ stage, world, db, pq = sys.argv[1:5]
 t = time.perf_counter()
 if stage == "synth":
     from govweibo.synth import generate
-    generate(world, accounts=20000, posts=int(sys.argv[5]), seed=2011)
+    generate(world, accounts=20000, posts=int(sys.argv[5]), seed=2011, gzip=sys.argv[6] == "1")
 elif stage == "ingest":
     from govweibo.demo import ingest_manifest
     from govweibo.store import Store
@@ -58,9 +59,12 @@ print(json.dumps({"seconds": elapsed, "peak_rss": rss}))
 """
 
 
-def stage(name: str, world: Path, db: Path, pq: Path, posts: int) -> dict[str, float]:
+def stage(
+    name: str, world: Path, db: Path, pq: Path, posts: int, gzip: bool = False
+) -> dict[str, float]:
+    args = [name, str(world), str(db), str(pq), str(posts), "1" if gzip else "0"]
     out = subprocess.run(
-        [sys.executable, "-c", STAGE, name, str(world), str(db), str(pq), str(posts)],
+        [sys.executable, "-c", STAGE, *args],
         check=True,
         capture_output=True,
         text=True,
@@ -76,6 +80,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--posts", type=int, nargs="+", default=[1_000_000])
     ap.add_argument("--no-spark", action="store_true")
+    ap.add_argument(
+        "--gzip",
+        action="store_true",
+        help="write the world's dumps gzip-compressed (a 50M-post world is ~100 GB of JSON)",
+    )
     args = ap.parse_args()
     stages = ["synth", "ingest", "classify", "index-duckdb"]
     if not args.no_spark:
@@ -87,7 +96,7 @@ def main() -> None:
             results = {}
             for name in stages:
                 t = time.perf_counter()
-                r = stage(name, base / "world", base / "s.duckdb", base / "pq", n)
+                r = stage(name, base / "world", base / "s.duckdb", base / "pq", n, args.gzip)
                 results[name] = r
                 print(
                     f"{n:>12,} {name:14} {r['seconds']:>9.1f} {r['peak_rss'] / 2**20:>13,.0f}"
@@ -97,6 +106,8 @@ def main() -> None:
             if "index-spark" in results:
                 same = results["index-spark"].get("top") == results["index-duckdb"].get("top")
                 print(f"{n:>12,} top account identical on both engines: {same}")
+            load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+            print(f"{n:>12,} load average (1, 5, 15 min) at the end: {load}", flush=True)
 
 
 if __name__ == "__main__":

@@ -276,3 +276,30 @@ def test_ingests_through_the_real_path(tmp_path: Path) -> None:
     assert counts["quarantine"] == 0
     assert counts["posts"] >= 1000 and counts["timeline_sightings"] > 0
     assert counts["interactions"] > 0
+
+
+def test_gzip_dumps_hold_the_same_lines_and_ingest_alike(tmp_path: Path) -> None:
+    import gzip
+
+    from govweibo.ingest import ReadOptions, ingest
+    from govweibo.store import Store
+
+    generate(tmp_path / "plain", accounts=100, posts=1000, seed=3)
+    generate(tmp_path / "gz", accounts=100, posts=1000, seed=3, gzip=True)
+    generate(tmp_path / "gz2", accounts=100, posts=1000, seed=3, gzip=True)
+    for name in ("statuses.jsonl", "comments.jsonl"):
+        plain = (tmp_path / "plain" / name).read_bytes()
+        packed = (tmp_path / "gz" / f"{name}.gz").read_bytes()
+        assert gzip.decompress(packed) == plain and len(packed) < len(plain) / 3
+        assert packed == (tmp_path / "gz2" / f"{name}.gz").read_bytes()  # still deterministic
+    manifest = json.loads((tmp_path / "gz" / "manifest.json").read_text(encoding="utf-8"))
+    paths = {f["path"] for f in manifest["files"]}
+    assert {"statuses.jsonl.gz", "comments.jsonl.gz"} <= paths and "statuses.jsonl" not in paths
+    counts = []
+    for world, name in (("plain", "statuses.jsonl"), ("gz", "statuses.jsonl.gz")):
+        with Store(tmp_path / f"{world}.duckdb") as store:
+            opts = ReadOptions(observed_at=datetime.fromisoformat("2012-01-01T00:00:00+08:00"))
+            result = ingest(store, [tmp_path / world / name], options=opts)
+            assert result.files[0].rejected == 0
+            counts.append(store.counts())
+    assert counts[0] == counts[1] and counts[0]["posts"] >= 1000

@@ -19,7 +19,12 @@ from govweibo.cli.ingest import print_summary
 @click.option(
     "--seed", default=2011, show_default=True, help="Random seed (same seed, same files)."
 )
-def synth_cmd(out_dir: Path, accounts: int, posts: int, seed: int) -> None:
+@click.option(
+    "--gzip",
+    is_flag=True,
+    help="Write the status and comment dumps gzip-compressed (.jsonl.gz; for large worlds).",
+)
+def synth_cmd(out_dir: Path, accounts: int, posts: int, seed: int, gzip: bool) -> None:
     """Write a calibrated synthetic government-microblog world as Sina API JSON lines."""
     from govweibo.synth import generate
 
@@ -28,7 +33,9 @@ def synth_cmd(out_dir: Path, accounts: int, posts: int, seed: int) -> None:
         def progress(stage: str, n: int) -> None:
             status.update(f"generating {stage}: {n:,}")
 
-        summary = generate(out_dir, accounts=accounts, posts=posts, seed=seed, progress=progress)
+        summary = generate(
+            out_dir, accounts=accounts, posts=posts, seed=seed, progress=progress, gzip=gzip
+        )
     console.print(f"wrote the world to {out_dir}")
     console.print(summary)
 
