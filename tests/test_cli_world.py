@@ -3,6 +3,7 @@ opinion and serve's refusal to bind beyond loopback without a token."""
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
@@ -57,6 +58,10 @@ def test_synth_is_deterministic(tmp_path: Path) -> None:
         assert out.exit_code == 0, out.output
     a = (tmp_path / "a" / "statuses.jsonl").read_bytes()
     assert a == (tmp_path / "b" / "statuses.jsonl").read_bytes()
+    args = ["synth", str(tmp_path / "c"), "--accounts", "100", "--posts", "500", "--gzip"]
+    out = CliRunner().invoke(main, args)
+    assert out.exit_code == 0, out.output
+    assert gzip.decompress((tmp_path / "c" / "statuses.jsonl.gz").read_bytes()) == a
 
 
 def test_classify_and_eval_registry(world_db: tuple[Path, Path]) -> None:
