@@ -272,10 +272,12 @@ def indicator_counts(
     p = table("posts")
     p = p.filter((p.created_at >= lo) & (p.created_at < hi) & p.author_id.notnull())
     keys = _author_keys(table, has)
+    # By key no platform filter is needed (the key names the platform and the join to the
+    # universe keeps the accounts wanted; the filter costs 0.05-0.1 s at 10M posts).
     g = p
-    if platform:  # one platform: group by the author alone
+    if platform:  # one platform: by id, group by the author alone
         p = p.filter(p.platform == platform)
-        g = g if keys is not None else p
+        g = p if keys is None else g
     if keys is not None:
         by = [g.author_key]
     elif platform:
