@@ -223,6 +223,12 @@ def first_replies_expr(source: Any, items: Any, *, platform: str | None = None):
         "platform", r_actor="actor_id", r_post="post_id", r_to="reply_to_id",
         r_at="created_at", r_text="text", r_kind="kind",
     )  # fmt: skip
+    # Only an addressed account's own interactions can answer: keeping just those (a
+    # semi-join on the few addressed accounts) leaves the official replies, not every
+    # public comment with its text, for the joins below to hold in memory (10M posts,
+    # 5.5M comments: 2.8 GB and 9 s before).
+    who = items.select(t_platform="platform", t_account="account_id").distinct()
+    r = r.semi_join(who, [r.platform == who.t_platform, r.r_actor == who.t_account])
     same = [items.platform == r.platform, items.account_id == r.r_actor, r.r_at >= items.created_at]
     direct = items.inner_join(
         r, [*same, items.item_kind == "comment", r.r_kind == "reply", r.r_to == items.item_id]
