@@ -7,7 +7,7 @@ key, which DuckDB aggregates in a perfect hash table). The store therefore gives
 (platform, account_id) that authors a post a dense integer, assigned once and never changed,
 and stamps it on the post. The natural key stays the identity; the integer is a store detail
 that analyses may use and must not rely on: a post inserted other than through the writer
-has none, which `keyless_posts` tells.
+has none, which the index checks before grouping by keys (analyses/index.py, _author_keys).
 """
 
 from __future__ import annotations
