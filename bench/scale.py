@@ -1,6 +1,7 @@
 """The scaling curve: synth -> ingest -> classify -> index -> rankings, on DuckDB and Spark.
 
     python bench/scale.py --posts 1000000 10000000 50000000 [--no-spark] [--gzip]
+    python bench/scale.py --posts 50000000 --world DIR --no-spark   # a world synthesised before
 
 Each stage runs in its own process so its wall time and peak RSS are its own; the Spark
 stages read the Parquet layout exported from the same store (export time is reported).
@@ -85,18 +86,30 @@ def main() -> None:
         action="store_true",
         help="write the world's dumps gzip-compressed (a 50M-post world is ~100 GB of JSON)",
     )
+    ap.add_argument(
+        "--world",
+        type=Path,
+        help="use this world (written by 'govweibo synth' with --accounts 20000 --seed 2011 "
+        "and the one --posts size given) instead of generating one",
+    )
+    ap.add_argument("--workdir", type=Path, help="where the store goes (default: a temp dir)")
     args = ap.parse_args()
+    if args.world and len(args.posts) != 1:
+        ap.error("--world takes the one --posts size it was generated with")
     stages = ["synth", "ingest", "classify", "index-duckdb"]
+    if args.world:
+        stages.remove("synth")
     if not args.no_spark:
         stages += ["export", "index-spark"]
     print(f"{'posts':>12} {'stage':14} {'seconds':>9} {'peak RSS MiB':>13}")
     for n in args.posts:
-        with tempfile.TemporaryDirectory() as tmp:
+        with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
             base = Path(tmp)
+            world = args.world or base / "world"
             results = {}
             for name in stages:
                 t = time.perf_counter()
-                r = stage(name, base / "world", base / "s.duckdb", base / "pq", n, args.gzip)
+                r = stage(name, world, base / "s.duckdb", base / "pq", n, args.gzip)
                 results[name] = r
                 print(
                     f"{n:>12,} {name:14} {r['seconds']:>9.1f} {r['peak_rss'] / 2**20:>13,.0f}"

@@ -101,6 +101,7 @@ def test_similar_official_post_without_the_keyword_counts(tmp_path: Path) -> Non
     with Store(tmp_path / "s.duckdb") as store:
         run = store.begin_run("x", "test", {}, 0)
         store.write(run, model.Batch(primary={"posts": model.records_to_table("posts", posts)}))
+        store.finish_run(run, checksum=None)
         store.write_result(
             "account_profiles",
             pa.table(

@@ -67,10 +67,14 @@ def test_batch_upsert_keeps_newer_counts_and_history(store: Store) -> None:
             records_read=2,
         )
 
-    first = store.write(run, batch(t2, 10, 200))
-    assert (first.stored, first.duplicate) == (2, 0)
-    older = store.write(run, batch(t1, 5, 100))  # an older observation arrives later
-    assert older.stored == 1  # the older follower snapshot is new history
+    store.write(run, batch(t2, 10, 200))
+    first = store.finish_run(run, checksum=None)
+    assert (first["stored"], first["duplicate"]) == (2, 0)
+    run = store.begin_run("y", "test", {}, 0)
+    store.write(run, batch(t1, 5, 100))  # an older observation arrives later
+    older = store.finish_run(run, checksum=None)
+    # The older follower snapshot is new history; the post is a duplicate.
+    assert (older["stored"], older["duplicate"]) == (1, 1)
     assert store.arrow("SELECT reposts FROM posts").to_pylist() == [{"reposts": 10}]
     assert store.counts()["account_observations"] == 2
 
@@ -118,7 +122,6 @@ def test_keys_stay_unique_and_newest_counts_win(tmp_path: Path, batches: list) -
     base = datetime(2011, 1, 1, tzinfo=UTC)
     with Store(tmp_path / f"h{abs(hash(str(batches)))}.duckdb") as store:
         run = store.begin_run("x", "test", {}, 0)
-        stored = 0
         for rows in batches:
             posts = [
                 model.Post(
@@ -132,7 +135,9 @@ def test_keys_stay_unique_and_newest_counts_win(tmp_path: Path, batches: list) -
                 for pid, day, n in rows
             ]
             table = model.records_to_table("posts", posts)
-            stored += store.write(run, model.Batch(primary={"posts": table})).stored
+            store.write(run, model.Batch(primary={"posts": table}))
+        row = store.finish_run(run, checksum=None)
+        stored, duplicate = row["stored"], row["duplicate"]
         got = {r["post_id"]: r for r in store.arrow("SELECT * FROM posts").to_pylist()}
         keys = store.con.execute("SELECT account_id, account_key FROM account_keys").fetchall()
     # Each author has one key, keys are dense, and every post carries its author's.
@@ -142,6 +147,7 @@ def test_keys_stay_unique_and_newest_counts_win(tmp_path: Path, batches: list) -
     assert all(key_of[row["author_id"]] == row["author_key"] for row in got.values())
     every = [row for rows in batches for row in rows]
     assert stored == len(got) == len({pid for pid, _, _ in every})
+    assert duplicate == len(every) - stored
     for pid, row in got.items():
         newest = max(day for p, day, _ in every if p == pid)
         assert row["counts_observed_at"] == base + timedelta(days=newest)
@@ -174,10 +180,13 @@ def test_a_fuller_copy_fills_what_a_stub_lacked(store: Store) -> None:
                 }
             ),
         )
+    store.finish_run(run, checksum=None)
     post = store.arrow("SELECT author_id, reposts FROM posts").to_pylist()
     assert post == [{"author_id": "9", "reposts": 3}]
     comment = store.arrow("SELECT post_id, target_account_id FROM interactions").to_pylist()
     assert comment == [{"post_id": "1", "target_account_id": "9"}]
-    # The stub again changes nothing.
+    # The stub again, in a later run, changes nothing.
+    run = store.begin_run("y", "test", {}, 0)
     store.write(run, model.Batch(secondary={"posts": model.records_to_table("posts", [stub_post])}))
+    store.finish_run(run, checksum=None)
     assert store.arrow("SELECT author_id, reposts FROM posts").to_pylist() == post

@@ -62,10 +62,11 @@ def test_v1_store_migrates_to_current(tmp_path: Path, with_collector: bool) -> N
     path = tmp_path / "v1.duckdb"
     v1_store(path, with_collector=with_collector)
     with Store(path) as store:
-        assert store.schema_version() == SCHEMA_VERSION == 4
+        assert store.schema_version() == SCHEMA_VERSION == 5
         assert all(store.has_table(t) for t in COLLECT_TABLES)
+        assert all(store.has_table(f"_stage_{t}") for t in model.DATA_TABLES)  # version 5
         info = status(store)
-        assert info.schema_version == 4 and info.counts["posts"] == 1
+        assert info.schema_version == 5 and info.counts["posts"] == 1
         expected = 1 if with_collector else 0
         assert info.collect_counts == {
             "watch_list": expected, "collect_cursors": expected, "collect_log": expected
@@ -76,7 +77,7 @@ def test_v1_store_migrates_to_current(tmp_path: Path, with_collector: bool) -> N
             ["5000000001", "辟谣"] if with_collector else ["辟谣"]
         )
     with Store(path) as again:  # reopening does not migrate twice
-        assert again.schema_version() == 4
+        assert again.schema_version() == 5
 
 
 def test_status_of_a_read_only_v1_store_skips_missing_collector_tables(tmp_path: Path) -> None:
@@ -142,6 +143,7 @@ def test_v4_keys_the_authors_of_posts_stored_before_it(tmp_path: Path) -> None:
             model.Post("weibo", "8", author_id="77"),
         ]
         store.write(run, model.Batch(primary={"posts": model.records_to_table("posts", posts)}))
+        store.finish_run(run, checksum=None)
         got = dict(
             store.con.execute(
                 "SELECT post_id, author_key FROM posts WHERE post_id IN ('8', '9')"

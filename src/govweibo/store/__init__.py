@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,9 +16,19 @@ from govweibo import model
 from govweibo.errors import StoreError
 from govweibo.store.keys import backfill
 from govweibo.store.schema import SCHEMA_VERSION, migrate
-from govweibo.store.writer import WriteCounts, write_batch
+from govweibo.store.writer import WriteCounts, merge_stage, stage_batch, staged_rows
 
 __all__ = ["Store", "RunInfo", "WriteCounts", "SCHEMA_VERSION"]
+
+# How much write-ahead log DuckDB may gather before it checkpoints on its own.
+STAGE_CHECKPOINT = "128MB"
+# DuckDB's memory limit while an ingest run stages, unless the user set one: its default
+# (80 % of RAM) let 1M statuses peak at 1.2-1.5 GB, this keeps them under 1 GB
+# (bench/ingest.py). The merge gets MERGE_BYTES_PER_ROW per staged row within
+# [INGEST_MEMORY, MERGE_MEMORY_SHARE of RAM], and spills to disk beyond.
+INGEST_MEMORY = 500 * 2**20
+MERGE_BYTES_PER_ROW = 160
+MERGE_MEMORY_SHARE = 0.4
 
 
 @dataclass
@@ -40,6 +51,7 @@ class Store:
     ):
         self.path = str(path)
         self.read_only = read_only
+        self.memory_limit = memory_limit
         if read_only and self.path != ":memory:" and not Path(self.path).exists():
             raise StoreError(f"store {self.path} does not exist (run 'govweibo ingest' first)")
         # No TimeZone setting: it needs the ICU extension, which cannot be fetched
@@ -62,8 +74,15 @@ class Store:
             raise StoreError(f"cannot open store {self.path}: {exc}") from None
         if not read_only:
             migrate(self.con)
+            # Staged rows are deleted by the run's merge: checkpointing them first (at
+            # DuckDB's default 16 MB of log) wrote each twice and cost more than the merge
+            # itself (1M-post world: 44 s of commits). Committed rows not yet checkpointed
+            # stay in memory, so the log is not let grow without bound either; the merge
+            # ends with a checkpoint.
+            self.con.execute(f"SET checkpoint_threshold = '{STAGE_CHECKPOINT}'")
         self._ibis: Any = None
         self._in_transaction = False
+        self._seq = 0
 
     def __enter__(self) -> Store:
         return self
@@ -124,7 +143,9 @@ class Store:
         self, source_path: str, fmt: str, options: dict[str, Any], size_bytes: int
     ) -> RunInfo:
         # A run left 'running' is from a process that died: the file lock means
-        # no other writer can be active now.
+        # no other writer can be active now. What it staged and committed is kept:
+        # merged now, counted to that run.
+        self._merge_leftovers()
         self.con.execute("UPDATE ingest_runs SET status = 'interrupted' WHERE status = 'running'")
         # max+1, not a sequence: a sequence's position is not reliably restored when
         # the write-ahead log of a killed process is replayed. One writer at a time
@@ -144,34 +165,47 @@ class Store:
                 datetime.now(UTC),
             ],
         )
+        self._seq = 0
+        self._limit_memory(INGEST_MEMORY)
         return RunInfo(run_id, source_path, fmt)
 
-    def write(self, run: RunInfo, batch: model.Batch, *, commit: bool = True) -> WriteCounts:
-        """Write a batch and the run's running totals in one transaction.
+    def _limit_memory(self, nbytes: int | None) -> None:
+        """DuckDB's memory limit for ingest work (None: back to its default), unless the
+        user chose one."""
+        if self.memory_limit:
+            return
+        if nbytes is None:
+            self.con.execute("RESET memory_limit")
+        else:
+            self.con.execute(f"SET memory_limit = '{nbytes // 2**20}MB'")
+
+    def write(self, run: RunInfo, batch: model.Batch, *, commit: bool = True) -> int:
+        """Stage a batch and the run's running totals in one transaction; return the
+        rows staged. The batch reaches the data tables when the run ends
+        (`finish_run`), which also counts its records stored and duplicate.
 
         With commit=False the transaction stays open for the next batches (call
-        `commit()`): a batch is never half stored, and a group of batches large
+        `commit()`): a batch is never half staged, and a group of batches large
         enough lets DuckDB write whole row groups to the file instead of its log.
         """
         if not self._in_transaction:
             self.con.execute("BEGIN TRANSACTION")
             self._in_transaction = True
         try:
-            counts = write_batch(
-                self.con, batch, run_id=run.run_id, source_path=run.source_path, fmt=run.format
+            before = self._seq
+            repeated, self._seq = stage_batch(
+                self.con,
+                batch,
+                run_id=run.run_id,
+                seq=self._seq,
+                source_path=run.source_path,
+                fmt=run.format,
             )
             self.con.execute(
-                "UPDATE ingest_runs SET records_read = records_read + ?, stored = stored + ?, "
+                "UPDATE ingest_runs SET records_read = records_read + ?, "
                 "duplicate = duplicate + ?, rejected = rejected + ?, empty = empty + ? "
                 "WHERE run_id = ?",
-                [
-                    batch.records_read,
-                    counts.stored,
-                    counts.duplicate,
-                    len(batch.rejects),
-                    batch.empty,
-                    run.run_id,
-                ],
+                [batch.records_read, repeated, len(batch.rejects), batch.empty, run.run_id],
             )
         except Exception:
             self._in_transaction = False
@@ -179,13 +213,41 @@ class Store:
             raise
         if commit:
             self.commit()
-        return counts
+        return self._seq - before
 
     def commit(self) -> None:
         """Commit the batches written with commit=False, if any."""
         if self._in_transaction:
             self._in_transaction = False
             self.con.execute("COMMIT")
+
+    def _merge(self, run_id: int) -> None:
+        """Merge the staged rows into the data tables and add what they came to to the
+        run's counts: one transaction, so a process killed here leaves them staged."""
+        ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        want = staged_rows(self.con) * MERGE_BYTES_PER_ROW
+        self._limit_memory(max(INGEST_MEMORY, min(want, int(ram * MERGE_MEMORY_SHARE))))
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            counts = merge_stage(self.con)
+            self.con.execute(
+                "UPDATE ingest_runs SET stored = stored + ?, duplicate = duplicate + ? "
+                "WHERE run_id = ?",
+                [counts.stored, counts.duplicate, run_id],
+            )
+            self.con.execute("COMMIT")
+        except Exception:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("CHECKPOINT")
+
+    def _merge_leftovers(self) -> None:
+        if not staged_rows(self.con):
+            return
+        row = self.con.execute(
+            "SELECT max(run_id) FROM ingest_runs WHERE status IN ('running', 'interrupted')"
+        ).fetchone()
+        self._merge(int(row[0]) if row and row[0] is not None else 0)
 
     def fill_author_keys(self) -> int:
         """Give an author key (store/keys.py) to every post inserted by SQL rather than by
@@ -204,6 +266,9 @@ class Store:
         self, run: RunInfo, *, checksum: str | None, status: str = "done", message: str = ""
     ) -> dict[str, Any]:
         self.commit()
+        # Whatever the status: what was read is kept.
+        self._merge(run.run_id)
+        self._limit_memory(None)
         self.con.execute("BEGIN TRANSACTION")
         self.con.execute(
             "UPDATE ingest_runs SET status = ?, checksum = ?, finished_at = ?, message = ? "

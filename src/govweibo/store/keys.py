@@ -13,18 +13,16 @@ has none, which the index checks before grouping by keys (analyses/index.py, _au
 from __future__ import annotations
 
 import duckdb
-import numpy as np
-import pyarrow as pa
 
 ACCOUNT_KEYS_DDL = """CREATE TABLE IF NOT EXISTS account_keys (
     platform VARCHAR NOT NULL, account_id VARCHAR NOT NULL, account_key INTEGER NOT NULL)"""
 
 
-def _add_new(con: duckdb.DuckDBPyConnection, ids_sql: str) -> None:
+def add_author_keys(con: duckdb.DuckDBPyConnection, ids_sql: str) -> None:
     """Give the (platform, account_id) pairs of `ids_sql` that have no key the next keys,
     in (platform, account_id) order so that the numbering does not depend on batch order
-    within a batch. Like the data tables, account_keys has no key index: the writer's
-    single transaction keeps its pairs unique (an anti-join, store/writer.py)."""
+    within a run. Like the data tables, account_keys has no key index: the writer's
+    single transaction keeps its pairs unique (store/writer.py)."""
     con.execute(
         "INSERT INTO account_keys "
         "SELECT platform, account_id, CAST((SELECT coalesce(max(account_key), 0) "
@@ -34,37 +32,10 @@ def _add_new(con: duckdb.DuckDBPyConnection, ids_sql: str) -> None:
     )
 
 
-def with_author_keys(con: duckdb.DuckDBPyConnection, posts: pa.Table) -> pa.Table:
-    """`posts` (canonical columns) with `author_key` set from its authors' keys, new authors
-    given theirs first. Inside the writer's transaction."""
-    authors = pa.table(
-        {
-            "platform": posts.column("platform"),
-            "author_id": posts.column("author_id"),
-            "_i": np.arange(posts.num_rows, dtype=np.int64),
-        }
-    )
-    con.register("_authors", authors)
-    try:
-        _add_new(
-            con,
-            "SELECT DISTINCT platform, author_id AS account_id FROM _authors "
-            "WHERE author_id IS NOT NULL",
-        )
-        keys = con.execute(
-            "SELECT k.account_key FROM _authors AS a LEFT JOIN account_keys AS k "
-            "ON k.platform = a.platform AND k.account_id = a.author_id ORDER BY a._i"
-        ).to_arrow_table()
-    finally:
-        con.unregister("_authors")
-    i = posts.column_names.index("author_key")
-    return posts.set_column(i, "author_key", keys.column(0).cast(pa.int32()))
-
-
 def backfill(con: duckdb.DuckDBPyConnection) -> int:
     """Key every post that has an author but no key (a store before schema version 4, or
     posts inserted by SQL); returns how many were keyed."""
-    _add_new(
+    add_author_keys(
         con,
         "SELECT DISTINCT platform, author_id AS account_id FROM posts "
         "WHERE author_key IS NULL AND author_id IS NOT NULL",

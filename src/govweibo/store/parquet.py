@@ -95,10 +95,12 @@ def export_parquet(
 def _all_tables(store: Store) -> list[str]:
     rows = store.con.execute(
         # Only the store's own tables: Ibis registers memtables as temporary views, which
-        # the catalogue lists under 'main' of the 'temp' catalog.
+        # the catalogue lists under 'main' of the 'temp' catalog; ingest's stages
+        # (store/writer.py) are empty between runs and not data.
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
         "AND table_catalog = current_database() AND table_type = 'BASE TABLE' "
-        "AND table_name <> 'schema_meta' ORDER BY table_name"
+        "AND table_name <> 'schema_meta' AND NOT starts_with(table_name, '_stage_') "
+        "ORDER BY table_name"
     ).fetchall()
     return [str(r[0]) for r in rows]
 

@@ -11,7 +11,7 @@ from govweibo import model
 from govweibo.errors import StoreError
 from govweibo.store import keys
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 def duck_type(t: pa.DataType) -> str:
@@ -98,8 +98,29 @@ def _v4(con: duckdb.DuckDBPyConnection) -> None:
     keys.backfill(con)
 
 
+def stage_table(name: str) -> str:
+    return f"_stage_{name}"
+
+
+def stage_table_sql(name: str) -> str:
+    """DDL of a data table's stage (store/writer.py): the canonical columns, then the
+    row's arrival order within the run (`_seq`) and whether it is a record the source is
+    about (`_primary`) or one such a record carries (a repost's root, a status's user)."""
+    cols = ",\n  ".join(f'"{f.name}" {duck_type(f.type)}' for f in model.schema_of(name))
+    return (
+        f'CREATE TABLE IF NOT EXISTS "{stage_table(name)}" (\n  {cols},\n'
+        '  "_seq" BIGINT NOT NULL,\n  "_primary" BOOLEAN NOT NULL\n)'
+    )
+
+
+def _v5(con: duckdb.DuckDBPyConnection) -> None:
+    # Ingest appends each run to these and merges it into the data tables at its end.
+    for name in model.DATA_TABLES:
+        con.execute(stage_table_sql(name))
+
+
 # Each migration takes the store from version i-1 to i; append, never edit.
-MIGRATIONS: list[Callable[[duckdb.DuckDBPyConnection], None]] = [_v1, _v2, _v3, _v4]
+MIGRATIONS: list[Callable[[duckdb.DuckDBPyConnection], None]] = [_v1, _v2, _v3, _v4, _v5]
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
 

@@ -11,7 +11,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from govweibo import model
-from govweibo.store.keys import with_author_keys
+from govweibo.store.keys import add_author_keys
+from govweibo.store.schema import stage_table
 
 # Which timestamp decides that one version of a row is newer than another.
 _NEWER_BY = {
@@ -79,6 +80,11 @@ class WriteCounts:
     duplicate: int = 0
 
 
+# Tables whose rows a batch repeats often enough to reduce before staging (every status
+# carries its author's profile and follower counts); the merge reduces the others.
+_REPEATED_PER_BATCH = frozenset({"accounts", "account_observations"})
+
+
 def _newest_per_key(con: duckdb.DuckDBPyConnection, data: pa.Table, table: str) -> np.ndarray:
     """Row numbers of one row per key of `data`: the newest by `newer_by(table)`, nulls
     oldest, the first row among equals."""
@@ -103,71 +109,147 @@ def _newest_per_key(con: duckdb.DuckDBPyConnection, data: pa.Table, table: str) 
         con.unregister("_keys")
 
 
-def _upsert(con: duckdb.DuckDBPyConnection, table: str, data: pa.Table) -> tuple[int, int]:
-    """Insert rows whose key is new, update re-seen ones that carry something newer;
-    return (new rows, distinct rows offered).
-
-    The data tables have no key index (schema version 3): keys stay unique because
-    every write goes through here, inside one transaction, and DuckDB lets one
-    process write a store at a time."""
-    if data.num_rows == 0:
-        return 0, 0
-    data = model.conform(table, data)
-    if table == "posts":
-        data = with_author_keys(con, data)
-    join = " AND ".join(f't."{k}" = d."{k}"' for k in model.key_of(table))
-    view = f"_batch_{table}"
-    con.register(view, data)
-    try:
-        # One row per key, the newest (ties: the first): chosen over the key and
-        # order columns alone, then taken in Arrow, so wide rows are never copied
-        # through a window. Most batches of posts repeat no key and are used as they are.
-        winners = _newest_per_key(con, data, table)
-        offered = len(winners)
-        source = view
-        if offered < data.num_rows:
-            con.register("_dedup", data.take(pa.array(np.sort(winners))))
-            source = "_dedup"
-        # An anti-join: DuckDB builds its hash table on the batch and streams the
-        # stored keys past it.
-        new = con.execute(
-            f'INSERT INTO "{table}" SELECT * FROM {source} AS d '
-            f'WHERE NOT EXISTS (SELECT 1 FROM "{table}" AS t WHERE {join})'
-        ).fetchone()[0]  # type: ignore[index]
-        update = _update(table)
-        if update and new < offered:
-            # Rows just inserted are equal to their stored copy: `when` leaves them alone.
-            sets, when = update
-            con.execute(
-                f'UPDATE "{table}" AS t SET {sets} FROM {source} AS d WHERE {join} AND ({when})'
-            )
-    finally:
-        con.unregister(view)
-        con.unregister("_dedup")
-    return int(new), int(offered)
-
-
-def write_batch(
+def stage_batch(
     con: duckdb.DuckDBPyConnection,
     batch: model.Batch,
     *,
     run_id: int,
+    seq: int,
     source_path: str,
     fmt: str,
-) -> WriteCounts:
-    """Write one batch inside the caller's transaction."""
-    counts = WriteCounts()
-    for table in model.DATA_TABLES:
-        if table in batch.primary:
-            new, offered = _upsert(con, table, _with_run(batch.primary[table], run_id))
-            counts.stored += new
-            counts.duplicate += offered - new
-            # Rows repeated inside the batch itself are duplicates too.
-            counts.duplicate += batch.primary[table].num_rows - offered
-        if table in batch.secondary:
-            _upsert(con, table, _with_run(batch.secondary[table], run_id))
+) -> tuple[int, int]:
+    """Append one batch to the stage tables inside the caller's transaction; return
+    (rows repeated within the batch's own primary records, next `seq`).
+
+    Nothing is joined with the stored tables here: rows are appended, accounts and their
+    observations first reduced to the newest per key within the batch (a source's user
+    repeats on every status). `merge_stage` joins the whole run with the store once, so ingest costs
+    time in proportion to the data rather than to the data times the store."""
+    repeated = 0
+    for role, tables in ((True, batch.primary), (False, batch.secondary)):
+        for table, raw in tables.items():
+            if raw.num_rows == 0:
+                continue
+            data = model.conform(table, _with_run(raw, run_id))
+            if table not in _REPEATED_PER_BATCH:
+                winners = np.arange(data.num_rows)
+            else:
+                winners = _newest_per_key(con, data, table)
+            if len(winners) < data.num_rows:
+                if role:
+                    repeated += data.num_rows - len(winners)
+                data = data.take(pa.array(np.sort(winners)))
+            n = data.num_rows
+            data = data.append_column("_seq", pa.array(np.arange(seq, seq + n, dtype=np.int64)))
+            data = data.append_column("_primary", pa.array(np.full(n, role)))
+            seq += n
+            con.register("_staged", data)
+            try:
+                con.execute(f'INSERT INTO "{stage_table(table)}" SELECT * FROM _staged')
+            finally:
+                con.unregister("_staged")
     if batch.rejects:
         write_rejects(con, batch.rejects, run_id=run_id, source_path=source_path, fmt=fmt)
+    return repeated, seq
+
+
+def _order_key(table: str) -> str:
+    """SQL for a staged row's place in 'newest wins, ties: first arrived': one HUGEINT."""
+    o = _NEWER_BY[table]
+    field = model.schema_of(table).field(o)
+    value = f'epoch_us("{o}")' if pa.types.is_timestamp(field.type) else f'"{o}"'
+    return f"coalesce({value}, -9223372036854775808)::HUGEINT * 4294967296 - _seq"
+
+
+def staged_rows(con: duckdb.DuckDBPyConnection) -> int:
+    return sum(
+        int(con.execute(f'SELECT count(*) FROM "{stage_table(t)}"').fetchone()[0])  # type: ignore[index]
+        for t in model.DATA_TABLES
+    )
+
+
+def merge_stage(con: duckdb.DuckDBPyConnection) -> WriteCounts:
+    """Merge every stage into its table, inside the caller's transaction, and empty it;
+    return what the staged primary records came to: stored (keys new to the store) and
+    duplicate (the rest).
+
+    Per table: the newest staged row per key wins (ties: the first to arrive); keys the
+    store lacks are inserted, stored rows are updated as `_update` says. The stored table
+    is read twice per run (its keys, then the rows to update), never per batch."""
+    counts = WriteCounts()
+    for table in model.DATA_TABLES:
+        stage = stage_table(table)
+        if not con.execute(f'SELECT count(*) FROM "{stage}"').fetchone()[0]:  # type: ignore[index]
+            continue
+        keys = model.key_of(table)
+        klist = ", ".join(f'"{k}"' for k in keys)
+        join = " AND ".join(f't."{k}" = w."{k}"' for k in keys)
+        order = _order_key(table)
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _win AS SELECT {klist}, arg_max(_seq, {order}) AS _seq, "
+            f'count(*) AS _n, sum(CAST(_primary AS BIGINT)) AS _p FROM "{stage}" GROUP BY {klist}'
+        )
+        # A key staged more than once: the winner's values, and where it lacks one, the
+        # next copy's in the same order (a post first seen as the stub a repost carries
+        # is completed by its own record, whichever came first).
+        # (A window, not arg_max aggregates: it sorts, and sorts spill to disk; string
+        # arg_max states ran out of memory at 5M posts under the ingest's memory limit.)
+        fills = ", ".join(
+            f'last_value("{c}" IGNORE NULLS) OVER w AS "{c}"'
+            for c in model.schema_of(table).names
+            if c not in keys
+        )
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _multi AS SELECT {klist}, {fills}, _seq, "
+            f'false AS _primary FROM (SELECT *, {order} AS _o FROM "{stage}" '
+            f"SEMI JOIN (SELECT {klist} FROM _win WHERE _n > 1) AS m USING ({klist})) "
+            f"WINDOW w AS (PARTITION BY {klist} ORDER BY _o "
+            "ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) "
+            f"QUALIFY row_number() OVER (PARTITION BY {klist} ORDER BY _o DESC) = 1"
+        )
+        rows = (
+            f'(SELECT * FROM "{stage}" SEMI JOIN (SELECT _seq FROM _win WHERE _n = 1) '
+            "USING (_seq) UNION ALL BY NAME SELECT * FROM _multi)"
+        )
+        con.execute(
+            f'CREATE OR REPLACE TEMP TABLE _old AS SELECT w._seq, w._p FROM _win AS w JOIN "{table}" AS t ON {join}'
+        )
+        row = con.execute(
+            "SELECT (SELECT count(*) FILTER (WHERE _p > 0) FROM _win) "
+            "- (SELECT count(*) FILTER (WHERE _p > 0) FROM _old), "
+            "(SELECT coalesce(sum(_p), 0) FROM _win)"
+        ).fetchone()
+        new_primary, primary_rows = int(row[0]), int(row[1])  # type: ignore[index]
+        counts.stored += new_primary
+        counts.duplicate += primary_rows - new_primary
+        cols = "s.* EXCLUDE (_seq, _primary)"
+        source = f"{rows} AS s"
+        if table == "posts":
+            # Author keys (store/keys.py) for the run's authors, new ones first.
+            add_author_keys(
+                con,
+                "SELECT DISTINCT s.platform, s.author_id AS account_id FROM "
+                f"{source} WHERE s.author_id IS NOT NULL",
+            )
+            cols += " REPLACE (k.account_key AS author_key)"
+            source += (
+                " LEFT JOIN account_keys AS k ON k.platform = s.platform "
+                "AND k.account_id = s.author_id"
+            )
+        con.execute(
+            f'INSERT INTO "{table}" BY NAME SELECT {cols} FROM {source} ANTI JOIN _old AS o ON o._seq = s._seq'
+        )
+        update = _update(table)
+        if update and con.execute("SELECT count(*) FROM _old").fetchone()[0]:  # type: ignore[index]
+            sets, when = update
+            con.execute(
+                f'UPDATE "{table}" AS t SET {sets} FROM (SELECT {cols} FROM {source} '
+                f"SEMI JOIN _old AS o ON o._seq = s._seq) AS d "
+                f"WHERE {join.replace('w.', 'd.')} AND ({when})"
+            )
+        con.execute(f'DELETE FROM "{stage}"')
+        for temp in ("_win", "_multi", "_old"):
+            con.execute(f"DROP TABLE {temp}")
     return counts
 
 
