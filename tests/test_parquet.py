@@ -24,6 +24,7 @@ def test_export_layout_round_trips(store: Store, tmp_path: Path) -> None:
     assert counts["posts"] == store.counts()["posts"]
     layout = read_layout(out)
     assert layout["tables"]["posts"]["partition_by"] == ["platform", "month"]
+    assert not [t for t in layout["tables"] if t.startswith("_stage_")]  # ingest's, not data
     assert (out / "posts" / "platform=weibo" / "month=2011-05").is_dir()
     con = duckdb.connect()
     back = con.execute(

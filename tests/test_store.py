@@ -190,3 +190,51 @@ def test_a_fuller_copy_fills_what_a_stub_lacked(store: Store) -> None:
     store.write(run, model.Batch(secondary={"posts": model.records_to_table("posts", [stub_post])}))
     store.finish_run(run, checksum=None)
     assert store.arrow("SELECT author_id, reposts FROM posts").to_pylist() == post
+
+
+def _one_post(post_id: str) -> model.Batch:
+    posts = model.records_to_table("posts", [model.Post("weibo", post_id, text="t")])
+    return model.Batch(primary={"posts": posts}, records_read=1)
+
+
+def test_rows_a_killed_run_staged_are_merged_by_the_next_run(tmp_path: Path) -> None:
+    path = tmp_path / "k.duckdb"
+    dying = Store(path)
+    run = dying.begin_run("a", "test", {}, 0)
+    dying.write(run, _one_post("1"))  # committed to the stage
+    dying.write(run, _one_post("2"), commit=False)  # lost with the process
+    dying.close()  # the process dies before finish_run: nothing merged
+    with Store(path) as store:
+        assert store.counts()["posts"] == 0  # staged only
+        later = store.begin_run("b", "test", {}, 0)
+        assert store.counts()["posts"] == 1
+        killed = store.run(run.run_id)
+        assert (killed["status"], killed["stored"], killed["records_read"]) == (
+            "interrupted", 1, 1
+        )  # fmt: skip
+        store.write(later, _one_post("1"))
+        store.write(later, _one_post("2"))
+        row = store.finish_run(later, checksum=None)
+        assert (row["stored"], row["duplicate"]) == (1, 1)
+        assert store.counts()["posts"] == 2
+
+
+def test_ingest_memory_limit_is_lifted_after_the_run_unless_the_user_set_one(
+    tmp_path: Path,
+) -> None:
+    def limit(store: Store) -> str:
+        return str(store.con.execute("SELECT current_setting('memory_limit')").fetchone()[0])  # type: ignore[index]
+
+    with Store(tmp_path / "m.duckdb") as store:
+        default = limit(store)
+        run = store.begin_run("a", "test", {}, 0)
+        assert limit(store) != default
+        store.write(run, _one_post("1"))
+        store.finish_run(run, checksum=None)
+        assert limit(store) == default
+    with Store(tmp_path / "m.duckdb", memory_limit="300MB") as store:
+        chosen = limit(store)
+        run = store.begin_run("b", "test", {}, 0)
+        assert limit(store) == chosen
+        store.finish_run(run, checksum=None)
+        assert limit(store) == chosen

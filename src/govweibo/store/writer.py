@@ -161,11 +161,14 @@ def _order_key(table: str) -> str:
     return f"coalesce({value}, -9223372036854775808)::HUGEINT * 4294967296 - _seq"
 
 
+def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    row = con.execute(sql).fetchone()
+    return int(row[0]) if row else 0
+
+
 def staged_rows(con: duckdb.DuckDBPyConnection) -> int:
-    return sum(
-        int(con.execute(f'SELECT count(*) FROM "{stage_table(t)}"').fetchone()[0])  # type: ignore[index]
-        for t in model.DATA_TABLES
-    )
+    """Rows waiting in the stages (left by a killed run, or the running run's)."""
+    return sum(_count(con, f'SELECT count(*) FROM "{stage_table(t)}"') for t in model.DATA_TABLES)
 
 
 def merge_stage(con: duckdb.DuckDBPyConnection) -> WriteCounts:
@@ -179,7 +182,7 @@ def merge_stage(con: duckdb.DuckDBPyConnection) -> WriteCounts:
     counts = WriteCounts()
     for table in model.DATA_TABLES:
         stage = stage_table(table)
-        if not con.execute(f'SELECT count(*) FROM "{stage}"').fetchone()[0]:  # type: ignore[index]
+        if not _count(con, f'SELECT count(*) FROM "{stage}"'):
             continue
         keys = model.key_of(table)
         klist = ", ".join(f'"{k}"' for k in keys)
@@ -240,7 +243,7 @@ def merge_stage(con: duckdb.DuckDBPyConnection) -> WriteCounts:
             f'INSERT INTO "{table}" BY NAME SELECT {cols} FROM {source} ANTI JOIN _old AS o ON o._seq = s._seq'
         )
         update = _update(table)
-        if update and con.execute("SELECT count(*) FROM _old").fetchone()[0]:  # type: ignore[index]
+        if update and _count(con, "SELECT count(*) FROM _old"):
             sets, when = update
             con.execute(
                 f'UPDATE "{table}" AS t SET {sets} FROM (SELECT {cols} FROM {source} '
