@@ -1,7 +1,7 @@
 """The scaling curve: synth -> ingest -> classify -> index -> rankings, on DuckDB and Spark.
 
     python bench/scale.py --posts 1000000 10000000 50000000 [--no-spark] [--gzip]
-    python bench/scale.py --posts 50000000 --world DIR --no-spark   # a world synthesised before
+    python bench/scale.py --posts 1000000 50000000 --worlds DIR   # keep and reuse the worlds
 
 Each stage runs in its own process so its wall time and peak RSS are its own; the Spark
 stages read the Parquet layout exported from the same store (export time is reported).
@@ -87,27 +87,26 @@ def main() -> None:
         help="write the world's dumps gzip-compressed (a 50M-post world is ~100 GB of JSON)",
     )
     ap.add_argument(
-        "--world",
+        "--worlds",
         type=Path,
-        help="use this world (written by 'govweibo synth' with --accounts 20000 --seed 2011 "
-        "and the one --posts size given) instead of generating one",
+        help="keep each size's world in DIR/posts-N; a world already there (as written by "
+        "'govweibo synth --accounts 20000 --seed 2011 --posts N') is reused, synth skipped",
     )
     ap.add_argument("--workdir", type=Path, help="where the store goes (default: a temp dir)")
     args = ap.parse_args()
-    if args.world and len(args.posts) != 1:
-        ap.error("--world takes the one --posts size it was generated with")
     stages = ["synth", "ingest", "classify", "index-duckdb"]
-    if args.world:
-        stages.remove("synth")
     if not args.no_spark:
         stages += ["export", "index-spark"]
     print(f"{'posts':>12} {'stage':14} {'seconds':>9} {'peak RSS MiB':>13}")
     for n in args.posts:
         with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
             base = Path(tmp)
-            world = args.world or base / "world"
+            world = args.worlds / f"posts-{n}" if args.worlds else base / "world"
             results = {}
             for name in stages:
+                if name == "synth" and (world / "manifest.json").exists():  # written last
+                    print(f"{n:>12,} {'synth':14} reused {world}", flush=True)
+                    continue
                 t = time.perf_counter()
                 r = stage(name, world, base / "s.duckdb", base / "pq", n, args.gzip)
                 results[name] = r
