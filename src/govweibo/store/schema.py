@@ -42,8 +42,8 @@ def create_table_sql(name: str) -> str:
 def unindexed_table_sql(name: str, as_name: str | None = None) -> str:
     """DDL of a canonical data table from schema version 3: the natural key's columns are
     NOT NULL but carry no PRIMARY KEY index; the writer keeps keys unique (an anti-join
-    per batch, store/writer.py), which costs about half of what upserts against the
-    index did and keeps memory flat as tables grow."""
+    of each run's stage with the table, store/writer.py), which costs about half of what
+    upserts against the index did and keeps memory flat as tables grow."""
     schema, key = model.TABLES[name]
     cols = ",\n  ".join(
         f'"{f.name}" {duck_type(f.type)}' + (" NOT NULL" if f.name in key else "") for f in schema
