@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import subprocess
 import sys
@@ -18,10 +19,14 @@ import tempfile
 import time
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq_io
+
 STAGE = r"""
 import json, resource, sys, time
 stage, world, db, pq = sys.argv[1:5]
 t = time.perf_counter()
+elapsed = None
 if stage == "synth":
     from govweibo.synth import generate
     generate(world, accounts=20000, posts=int(sys.argv[5]), seed=2011, gzip=sys.argv[6] == "1")
@@ -53,8 +58,11 @@ else:
     idx = compute_index(source, period="2011", method="govweibo")
     ranking_lists(idx)
     province_aggregates(idx)
-    print(json.dumps({"top": idx["account_id"][0].as_py()}), file=sys.stderr)
-elapsed = time.perf_counter() - t
+    elapsed = time.perf_counter() - t
+    import pyarrow.parquet as pq_io
+    pq_io.write_table(idx, pq + f"-index-{engine}.parquet")  # compared across engines
+if elapsed is None:
+    elapsed = time.perf_counter() - t
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 print(json.dumps({"seconds": elapsed, "peak_rss": rss}))
 """
@@ -70,11 +78,26 @@ def stage(
         capture_output=True,
         text=True,
     )
-    result = json.loads(out.stdout.strip().splitlines()[-1])
-    tops = [line for line in out.stderr.splitlines() if line.startswith('{"top"')]
-    if tops:
-        result["top"] = json.loads(tops[-1])["top"]
-    return result
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def index_difference(a: pa.Table, b: pa.Table) -> str | None:
+    """None if the two index tables are the same rows in the same order (floats to 1e-9),
+    else the first difference."""
+    if a.schema != b.schema:
+        return f"schemas differ: {a.schema} / {b.schema}"
+    if a.num_rows != b.num_rows:
+        return f"{a.num_rows:,} rows / {b.num_rows:,}"
+    for name in a.column_names:
+        x, y = a[name].to_pylist(), b[name].to_pylist()
+        for i, (u, v) in enumerate(zip(x, y, strict=True)):
+            if isinstance(u, float) and isinstance(v, float):
+                same = (math.isnan(u) and math.isnan(v)) or abs(u - v) <= 1e-9
+            else:
+                same = u == v
+            if not same:
+                return f"row {i}, {name}: {u!r} / {v!r}"
+    return None
 
 
 def main() -> None:
@@ -97,6 +120,7 @@ def main() -> None:
     stages = ["synth", "ingest", "classify", "index-duckdb"]
     if not args.no_spark:
         stages += ["export", "index-spark"]
+    engines = ("duckdb", "spark")
     print(f"{'posts':>12} {'stage':14} {'seconds':>9} {'peak RSS MiB':>13}")
     for n in args.posts:
         with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
@@ -116,8 +140,13 @@ def main() -> None:
                     flush=True,
                 )
             if "index-spark" in results:
-                same = results["index-spark"].get("top") == results["index-duckdb"].get("top")
-                print(f"{n:>12,} top account identical on both engines: {same}")
+                a, b = (pq_io.read_table(f"{base / 'pq'}-index-{e}.parquet") for e in engines)
+                diff = index_difference(a, b)
+                print(
+                    f"{n:>12,} index identical on both engines ({a.num_rows:,} accounts, "
+                    f"same order, floats to 1e-9): {diff is None}" + (f" ({diff})" if diff else ""),
+                    flush=True,
+                )
             load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
             print(f"{n:>12,} load average (1, 5, 15 min) at the end: {load}", flush=True)
 
