@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 from test_index import build_store
@@ -68,3 +69,20 @@ def test_rankings_and_provinces_identical(engines: tuple[Store, SparkTables]) ->
                 assert abs(v - y[k]) <= 1e-9, k
             else:
                 assert v == y[k], k
+
+
+def test_replies_naming_commenters_identical(tmp_path: Path, spark: object) -> None:
+    # Reply names are split out of the texts by each engine's own regex (RE2 and Java).
+    from test_responsiveness import build_named
+
+    from govweibo.analyses.responsiveness import addressed_items
+
+    period = "2020-06-08..2020-06-09"
+    with Store(tmp_path / "n.duckdb") as store:
+        build_named(store)
+        export_parquet(store, tmp_path / "pq")
+        duck = addressed_items(store, period=period)
+    got = addressed_items(SparkTables(tmp_path / "pq", session=spark), period=period)
+    key = ["item_id", "first_reply_at", "reply_minutes", "answered"]
+    assert duck.select(key).to_pylist() == got.select(key).to_pylist()
+    assert duck.column("answered").to_pylist().count(True) == 3

@@ -117,6 +117,43 @@ def test_addressed_items() -> None:
         assert rows["up1"]["account_id"] == "G"  # 李四 and 王五 are only in the repost chain
 
 
+def build_named(store: Store) -> None:
+    """Comments answered only by a later comment naming the commenter (no reply link)."""
+    names = {**NAMES, "U4": "张三丰", "U5": "Li-5_x"}
+    insert(store, "accounts", [model.Account("weibo", a, screen_name=n) for a, n in names.items()])
+    insert(store, "posts", [model.Post("weibo", "gp9", author_id="G", created_at=ts(8, 1))])
+    g = {"target_account_id": "G"}
+
+    def c(iid: str, actor: str, at: datetime, text: str) -> model.Interaction:
+        return model.Interaction("weibo", iid, "comment", actor_id=actor, actor_name=names[actor],
+                                 post_id="gp9", created_at=at, text=text, **g)  # fmt: skip
+
+    insert(store, "interactions", [
+        c("n1", "U1", ts(8, 2), "问一下"),
+        c("n4", "U4", ts(8, 2, 5), "我也问"),
+        c("n5", "U5", ts(8, 2, 6), "me too"),
+        c("n2", "U2", ts(8, 4), "还有我"),
+        # Before 李四's comment, so it cannot answer it; names 张三丰, which is not 张三.
+        c("m1", "G", ts(8, 3), "回复@张三丰:收到 @李四"),
+        # One reply naming two people, one with Latin letters, digits, '_' and '-'.
+        c("m2", "G", ts(8, 5), "回复@张三：好的 @Li-5_x,谢谢"),
+        # The same reply on another post answers nobody here.
+        model.Interaction("weibo", "m3", "comment", actor_id="G", post_id="gp1",
+                          created_at=ts(8, 6), text="@李四 好", **g),
+    ])  # fmt: skip
+
+
+def test_a_reply_answers_the_names_it_addresses() -> None:
+    with Store(":memory:") as store:
+        build_named(store)
+        rows = {
+            r["item_id"]: r
+            for r in addressed_items(store, period="2020-06-08..2020-06-09").to_pylist()
+        }
+        minutes = {k: rows[k]["reply_minutes"] for k in ("n1", "n4", "n5", "n2")}
+        assert minutes == {"n1": 180.0, "n4": 55.0, "n5": 174.0, "n2": None}
+
+
 def test_responsiveness_per_account() -> None:
     with Store(":memory:") as store:
         build(store)
