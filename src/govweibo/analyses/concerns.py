@@ -40,7 +40,7 @@ import pyarrow as pa
 from govweibo.analyses.activity import universe
 from govweibo.analyses.bursts import topics_of
 from govweibo.analyses.index import Period, tables_of
-from govweibo.analyses.responsiveness import items_expr, mentions_table
+from govweibo.analyses.responsiveness import items_expr, mentions_expr
 from govweibo.errors import AnalysisError
 
 Tokenizer = Callable[[Sequence[str]], list[list[str]]]
@@ -178,7 +178,7 @@ def slice_docs(
             i = span(table("interactions"))
             i = i.filter(i.target_account_id.isnull() | i.actor_id.isnull()
                          | (i.actor_id != i.target_account_id))  # fmt: skip
-            m = ibis.memtable(mentions_table(source, period=per, platform=platform))
+            m = mentions_expr(source, period=per, platform=platform)
             ic = i.select("platform", item_id=i.interaction_id, item_kind=ibis.literal("comment"))
             mm = m.select("platform", item_id=m.post_id, item_kind=ibis.literal("mention"))
             items = ic.union(mm.cast(ic.schema()))

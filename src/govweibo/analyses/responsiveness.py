@@ -29,7 +29,6 @@ Items created in the period count; their replies count whenever they came.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any
@@ -44,8 +43,7 @@ from govweibo.analyses.activity import universe
 from govweibo.analyses.index import PROFILE_COLUMNS, Period, tables_of
 
 KEYS = ["platform", "account_id"]
-MENTION = re.compile(r"@([\w\-]{1,30})")
-# What a screen name is made of when a reply names someone (`回复@name:`): letters, digits,
+# What a screen name is made of where a text names someone (`@name`, `回复@name:`): letters, digits,
 # `_` and `-`, as Weibo allows, in a class both DuckDB (RE2) and Spark (Java) read alike.
 NAME_CHARS = r"[\p{L}\p{N}_\-]"
 DAY_TYPES = ("workday", "weekend", "holiday")
@@ -102,65 +100,54 @@ def _span(t: Any, col: str, per: Period | None) -> Any:
     return t.filter((t[col] >= ibis.literal(per.start_utc)) & (t[col] < ibis.literal(per.end_utc)))
 
 
-def mentions_table(source: Any, *, period: Period | None, platform: str | None) -> pa.Table:
-    """(platform, post_id, actor_id, created_at, text, account_id) for posts naming an account."""
-    table, _ = tables_of(source)
+def mentions_expr(source: Any, *, period: Period | None, platform: str | None):
+    """Ibis expression: (platform, post_id, actor_id, created_at, text, account_id), once per
+    post and account it names, for posts naming an account other than their author.
+
+    A text names `@screen_name` (the first 30 of `NAME_CHARS` after an `@`, before any
+    `//@` repost chain); structured mentions (interactions
+    kind='mention') name the account by id. Pure Ibis, so the texts stay on the engine.
+    """
+    table, has = tables_of(source)
     p = table("posts")
     p = _span(p.filter(p.text.contains("@") & p.author_id.notnull()), "created_at", period)
     if platform:
         p = p.filter(p.platform == platform)
-    posts = p.select("platform", "post_id", "author_id", "created_at", "text").to_pyarrow()
+    cols = ("platform", "post_id", "author_id", "created_at", "text")
+    own = p.text.split("//@")[0]  # the poster's own words, not the reposts it quotes
+    parts = p.select(*cols, part=own.split("@")[1:].unnest())
+    named = parts.select(*cols, name=parts.part.re_extract(f"^({NAME_CHARS}{{1,30}})", 1))
+    named = named.filter(named.name != "")
     acc = table("accounts")
-    acc = acc.filter(acc.screen_name.notnull()).select("platform", "account_id", "screen_name")
-    names = acc.to_pyarrow().to_pandas()
-    by_name = {(r.platform, r.screen_name): r.account_id for r in names.itertuples()}
-    rows: dict[str, list[Any]] = {
-        k: [] for k in ("platform", "post_id", "actor_id", "created_at", "text", "account_id")
-    }
-    seen: set[tuple[str, str, str | None]] = set()
-    for r in [*posts.to_pylist(), *_structured_mentions(source, period, platform)]:
-        if "account_id" in r:  # a structured mention: the account is known by id
-            names = [None]
-        else:
-            names = list(dict.fromkeys(MENTION.findall((r["text"] or "").split("//@", 1)[0])))
-        for name in names:
-            aid = r["account_id"] if name is None else by_name.get((r["platform"], name))
-            key = (r["platform"], r["post_id"], aid)
-            if aid is None or aid == r["author_id"] or key in seen:
-                continue
-            seen.add(key)
-            for k, v in (("actor_id", r["author_id"]), ("account_id", aid)):
-                rows[k].append(v)
-            for k in ("platform", "post_id", "created_at", "text"):
-                rows[k].append(r[k])
-    ts = posts.schema.field("created_at").type if posts.num_rows else pa.timestamp("us", "UTC")
-    schema = pa.schema([(k, ts if k == "created_at" else pa.string()) for k in rows])
-    return pa.table(rows, schema=schema)
-
-
-def _structured_mentions(
-    source: Any, period: Period | None, platform: str | None
-) -> list[dict[str, Any]]:
-    """Mentions the source recorded as interactions (kind='mention'), with the post's text."""
-    table, has = tables_of(source)
-    if not has("interactions"):
-        return []
-    i = table("interactions")
-    i = i.filter((i.kind == "mention") & i.target_account_id.notnull() & i.post_id.notnull())
-    if platform:
-        i = i.filter(i.platform == platform)
-    p = table("posts")
-    p = _span(p.filter(p.author_id.notnull()), "created_at", period)
-    j = i.inner_join(p, [i.platform == p.platform, i.post_id == p.post_id])
-    j = j.select(
-        platform=i.platform,
-        post_id=i.post_id,
-        author_id=p.author_id,
-        created_at=p.created_at,
-        text=p.text,
-        account_id=i.target_account_id,
-    )
-    return j.to_pyarrow().to_pylist()
+    acc = acc.filter(acc.screen_name.notnull())
+    # A screen name held by two accounts (a rename) goes to one of them, the same each run.
+    acc = acc.group_by(["platform", "screen_name"]).aggregate(account_id=acc.account_id.min())
+    by_text = named.inner_join(
+        acc, [named.platform == acc.platform, named.name == acc.screen_name]
+    ).select(*cols, "account_id")
+    out = by_text
+    if has("interactions"):
+        i = table("interactions")
+        i = i.filter((i.kind == "mention") & i.target_account_id.notnull() & i.post_id.notnull())
+        if platform:
+            i = i.filter(i.platform == platform)
+        q = table("posts")
+        q = _span(q.filter(q.author_id.notnull()), "created_at", period)
+        j = i.inner_join(q, [i.platform == q.platform, i.post_id == q.post_id])
+        j = j.select(
+            platform=i.platform,
+            post_id=i.post_id,
+            author_id=q.author_id,
+            created_at=q.created_at,
+            text=q.text,
+            account_id=i.target_account_id,
+        )
+        out = out.union(j.cast(out.schema()), distinct=False)
+    out = out.filter(out.account_id != out.author_id).distinct()
+    return out.select(
+        "platform", "post_id", actor_id=out.author_id, created_at=out.created_at,
+        text=out.text, account_id=out.account_id,
+    )  # fmt: skip
 
 
 def comment_items_expr(source: Any, *, period: Period | None = None, platform: str | None = None):
@@ -174,7 +161,7 @@ def comment_items_expr(source: Any, *, period: Period | None = None, platform: s
         i = i.filter(i.platform == platform)
     c = i.filter(
         i.target_account_id.notnull()
-        & (i.kind != "mention")  # mentions are items of their own (mentions_table)
+        & (i.kind != "mention")  # mentions are items of their own (mentions_expr)
         & (i.actor_id.isnull() | (i.actor_id != i.target_account_id))
         & (i.reply_to_account_id.isnull() | (i.reply_to_account_id == i.target_account_id))
     )
@@ -195,7 +182,7 @@ def comment_items_expr(source: Any, *, period: Period | None = None, platform: s
 def items_expr(source: Any, *, period: Period | None = None, platform: str | None = None):
     """Ibis expression: one row per addressed item (comment or mention), without replies."""
     c = comment_items_expr(source, period=period, platform=platform)
-    m = ibis.memtable(mentions_table(source, period=period, platform=platform))
+    m = mentions_expr(source, period=period, platform=platform)
     m = m.select(
         "platform",
         "account_id",
