@@ -212,3 +212,26 @@ def test_structured_mentions_are_items_once(store: Store) -> None:
     t = addressed_items(store).to_pylist()
     got = [(r["item_kind"], r["item_id"], r["answered"]) for r in t if r["account_id"] == "G"]
     assert got == [("mention", "p1", True), ("mention", "p3", False)]
+
+
+def test_batch_functions_take_any_timestamp_unit_and_zone_label() -> None:
+    # Spark hands batches over with its own timestamp types; the minutes must not change.
+    from govweibo.analyses.responsiveness import item_rows, when_rows
+    from govweibo.text.questions import load_rules
+
+    made, first = [ts(1, 2, 10)], [ts(1, 2, 13)]
+    for typ in (pa.timestamp("us", "UTC"), pa.timestamp("us"), pa.timestamp("ms", "UTC")):
+        batch = pa.RecordBatch.from_pydict({
+            "platform": ["weibo"], "account_id": ["G"], "item_kind": ["comment"],
+            "created_at": pa.array(made, typ), "first_reply_at": pa.array(first, typ),
+            "text": ["请问几点开门？"],
+        })  # fmt: skip
+        row = item_rows(batch, rules=load_rules()).to_pylist()[0]
+        assert row == {"platform": "weibo", "account_id": "G", "comment": True,
+                       "answered": True, "reply_minutes": 3.0, "question": True}  # fmt: skip
+        at = pa.RecordBatch.from_pydict(
+            {"platform": ["weibo"], "account_id": ["G"], "at": pa.array(first, typ)}
+        )
+        assert when_rows(at, office_hours=(9.0, 18.0)).column("when").to_pylist() == [
+            "office_hours"
+        ]

@@ -38,9 +38,9 @@ import numpy as np
 import pyarrow as pa
 
 from govweibo.analyses.activity import universe
+from govweibo.analyses.addressed import items_expr, mentions_expr
 from govweibo.analyses.bursts import topics_of
 from govweibo.analyses.index import Period, tables_of
-from govweibo.analyses.responsiveness import items_expr, mentions_expr
 from govweibo.errors import AnalysisError
 
 Tokenizer = Callable[[Sequence[str]], list[list[str]]]

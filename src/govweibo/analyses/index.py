@@ -395,7 +395,7 @@ def _interaction_parts(
     """Per account from interactions: own replies, public comments received, and the public
     comments addressed to it (`_addressed`) answered within `hours` (`_timely`)."""
     # Imported here: responsiveness imports this module.
-    from govweibo.analyses.responsiveness import comment_items_expr, first_replies_expr
+    from govweibo.analyses.addressed import comment_items_expr, first_replies_expr
 
     table, _ = tables_of(source)
     lo, hi = ibis.literal(period.start_utc), ibis.literal(period.end_utc)
