@@ -7,7 +7,7 @@ import pyarrow as pa
 
 from govweibo import model
 from govweibo.analyses.addressed import mentions_expr, reply_names_expr
-from govweibo.analyses.index import Period
+from govweibo.analyses.base import Period
 from govweibo.store import Store
 
 

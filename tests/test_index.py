@@ -2,18 +2,13 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from govweibo.analyses.index import (
-    Period,
-    _author_keys,
-    compute_index,
-    load_method,
-    tables_of,
-)
+from govweibo.analyses.base import tables_of
+from govweibo.analyses.index import _author_keys, compute_index, load_method
 from govweibo.errors import AnalysisError
 from govweibo.store import Store
 
@@ -110,22 +105,6 @@ def world(store: Store) -> Store:
 
 def rows(table) -> dict[str, dict]:
     return {r["account_id"]: r for r in table.to_pylist()}
-
-
-def test_period_parsing() -> None:
-    assert Period.parse("2011") == Period(date(2011, 1, 1), date(2012, 1, 1), "2011", "year")
-    q = Period.parse("2011Q3")
-    assert (q.start, q.end, q.days) == (date(2011, 7, 1), date(2011, 10, 1), 92)
-    assert Period.parse("2011-q4").end == date(2012, 1, 1)
-    assert Period.parse("2011-12").end == date(2012, 1, 1)
-    r = Period.parse("2011-01-01..2011-01-31")
-    assert r.days == 31 and r.previous() == Period.between("2010-12-01", "2010-12-31")
-    assert Period.parse("2011Q1").previous().label == "2010Q4"
-    assert Period.parse("2011-01").previous().label == "2010-12"
-    assert Period.parse("2011").start_utc == ts("2010-12-31 16:00")
-    for bad in ("2011Q5", "2011-13", "soon", "2011-02-30..2011-03-01"):
-        with pytest.raises(AnalysisError):
-            Period.parse(bad)
 
 
 def test_bci_reproduces_published_formula(world: Store) -> None:

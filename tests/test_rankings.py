@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 from test_index import build_store
 
-from govweibo.analyses.index import Period, compute_index
+from govweibo.analyses.base import Period
+from govweibo.analyses.index import compute_index
 from govweibo.analyses.rankings import (
     distribution,
     province_aggregates,
@@ -89,7 +90,8 @@ def test_orders_and_group_ranks_with_ties() -> None:
     import numpy as np
     import pyarrow as pa
 
-    from govweibo.analyses.index import INDICATORS, PROFILE_COLUMNS, score_index
+    from govweibo.analyses.base import PROFILE_COLUMNS
+    from govweibo.analyses.index import INDICATORS, score_index
     from govweibo.analyses.rankings import desc_order
 
     rnd = random.Random(7)

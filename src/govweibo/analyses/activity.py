@@ -24,7 +24,7 @@ from typing import Any
 import ibis
 import pyarrow as pa
 
-from govweibo.analyses.index import PROFILE_COLUMNS, Period, accounts_universe, tables_of
+from govweibo.analyses.base import PROFILE_COLUMNS, Period, accounts_universe, tables_of
 
 KEYS = ["platform", "account_id"]
 

@@ -25,7 +25,7 @@ from typing import Any
 
 import ibis
 
-from govweibo.analyses.index import Period, tables_of
+from govweibo.analyses.base import Period, tables_of
 
 # What a screen name is made of where a text names someone (`@name`, `回复@name:`): letters, digits,
 # `_` and `-`, as Weibo allows, in a class both DuckDB (RE2) and Spark (Java) read alike.

@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from govweibo.analyses.index import Period, tables_of
+from govweibo.analyses.base import Period, tables_of
 from govweibo.errors import AnalysisError
 
 UNITS = {"hour": 3600, "day": 86400}

@@ -39,8 +39,8 @@ import pyarrow as pa
 
 from govweibo.analyses.activity import universe
 from govweibo.analyses.addressed import items_expr, mentions_expr
+from govweibo.analyses.base import Period, tables_of
 from govweibo.analyses.bursts import topics_of
-from govweibo.analyses.index import Period, tables_of
 from govweibo.errors import AnalysisError
 
 Tokenizer = Callable[[Sequence[str]], list[list[str]]]

@@ -24,7 +24,7 @@ from typing import Any
 import ibis
 import pyarrow as pa
 
-from govweibo.analyses.index import Period, tables_of
+from govweibo.analyses.base import Period, tables_of
 
 
 def deletions_expr(source: Any, *, period: Period | str | None = None, platform: str | None = None):

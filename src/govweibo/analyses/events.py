@@ -19,7 +19,7 @@ import ibis
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from govweibo.analyses.index import tables_of
+from govweibo.analyses.base import tables_of
 from govweibo.errors import AnalysisError
 
 CLARIFY_WORDS = ("辟谣", "不实", "谣言", "澄清", "假消息")

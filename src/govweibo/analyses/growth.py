@@ -12,7 +12,8 @@ from typing import Any
 import ibis
 import pyarrow as pa
 
-from govweibo.analyses.index import Period, accounts_universe, beijing_day, tables_of
+from govweibo.analyses.base import Period, accounts_universe, tables_of
+from govweibo.analyses.index import beijing_day
 
 GROWTH_SCHEMA = pa.schema(
     [

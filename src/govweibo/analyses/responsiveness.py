@@ -32,7 +32,7 @@ import pyarrow.compute as pc
 
 from govweibo.analyses.activity import universe
 from govweibo.analyses.addressed import addressed_expr, in_period
-from govweibo.analyses.index import PROFILE_COLUMNS, Period, tables_of
+from govweibo.analyses.base import PROFILE_COLUMNS, Period, tables_of
 from govweibo.store.engines import map_batches
 from govweibo.text.questions import QuestionRules, load_rules
 

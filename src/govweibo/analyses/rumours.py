@@ -290,8 +290,8 @@ def load_store(store: Any) -> tuple[Events, pa.Table]:
     engine; the trees and the features are built here, on the driver."""
     import pyarrow.compute as pc
 
+    from govweibo.analyses.base import tables_of
     from govweibo.analyses.cascades import _POST_COLS, _arrow
-    from govweibo.analyses.index import tables_of
 
     table, has = tables_of(store)
     src = _sources(table, has)

@@ -196,7 +196,8 @@ def rank_cmd(
     out: Path | None,
 ) -> None:
     """Rank accounts for a period: overall, agencies, officials, or within sector/level/province."""
-    from govweibo.analyses.index import Period, compute_index
+    from govweibo.analyses.base import Period
+    from govweibo.analyses.index import compute_index
     from govweibo.analyses.rankings import rank_change, rankings
 
     with open_source(ctx, engine, parquet_dir) as source:

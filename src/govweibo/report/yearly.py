@@ -20,7 +20,8 @@ from markupsafe import Markup
 
 from govweibo import model
 from govweibo.analyses import growth, rankings, sensitivity
-from govweibo.analyses.index import Method, Period, compute_index, load_method, tables_of
+from govweibo.analyses.base import Period, tables_of
+from govweibo.analyses.index import Method, compute_index, load_method
 from govweibo.report.charts import bar_chart_svg, fmt_number, line_chart_svg
 
 TEXT: dict[str, dict[str, str]] = {

@@ -20,8 +20,9 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from govweibo.analyses.base import Period
 from govweibo.analyses.growth import opening_days
-from govweibo.analyses.index import Period, available_methods, compute_index, load_method
+from govweibo.analyses.index import available_methods, compute_index, load_method
 from govweibo.analyses.index_periods import INDEX_TABLE
 from govweibo.errors import AnalysisError, NotFoundError
 from govweibo.store import Store
