@@ -82,10 +82,8 @@ def classify_times(
     return out, known
 
 
-# Addressed items ---------------------------------------------------------------------------
+# Per item, in Arrow batches ----------------------------------------------------------------
 
-
-# Per item, in Arrow batches ---------------------------------------------------------------
 
 ITEM_SCHEMA = pa.schema(
     [
