@@ -27,8 +27,8 @@ import ibis
 
 from govweibo.analyses.base import Period, tables_of
 
-# What a screen name is made of where a text names someone (`@name`, `回复@name:`): letters, digits,
-# `_` and `-`, as Weibo allows, in a class both DuckDB (RE2) and Spark (Java) read alike.
+# What a screen name is made of where a text names someone (`@name`, `回复@name:`): letters,
+# digits, `_` and `-`, as Weibo allows, in a class DuckDB (RE2) and Spark (Java) read alike.
 NAME_CHARS = r"[\p{L}\p{N}_\-]"
 
 
@@ -43,8 +43,8 @@ def mentions_expr(source: Any, *, period: Period | None, platform: str | None):
     post and account it names, for posts naming an account other than their author.
 
     A text names `@screen_name` (the first 30 of `NAME_CHARS` after an `@`, before any
-    `//@` repost chain); structured mentions (interactions
-    kind='mention') name the account by id. Pure Ibis, so the texts stay on the engine.
+    `//@` repost chain); structured mentions (interactions kind='mention') name the account
+    by id. Pure Ibis, so the texts stay on the engine.
     """
     table, has = tables_of(source)
     p = table("posts")
