@@ -21,6 +21,7 @@ An item is answered by the account's earliest response at or after it:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import ibis
@@ -30,6 +31,18 @@ from govweibo.analyses.base import Period, tables_of
 # What a screen name is made of where a text names someone (`@name`, `回复@name:`): letters,
 # digits, `_` and `-`, as Weibo allows, in a class DuckDB (RE2) and Spark (Java) read alike.
 NAME_CHARS = r"[\p{L}\p{N}_\-]"
+
+
+def at_names(t: Any, text: Any, keep: Sequence[str], name: str, most: int | None = None):
+    """`t`'s `keep` columns, one row per `@name` in `text` (a string expression on `t`), the
+    name in column `name`: the run of `NAME_CHARS` after each `@` (its first `most` when
+    given). An `@` followed by none gives no row. The split is unnested in the select list,
+    which DuckDB runs as a plain UNNEST (`Table.unnest` became a lateral join, measured 1.9 s
+    of the 10M-post index query)."""
+    parts = t.select(*keep, at_part=text.split("@")[1:].unnest())
+    run = f"{NAME_CHARS}{{1,{most}}}" if most else f"{NAME_CHARS}+"
+    named = parts.select(*keep, **{name: parts.at_part.re_extract(ibis.literal(f"^({run})"), 1)})
+    return named.filter(named[name] != "")
 
 
 def in_period(t: Any, col: str, per: Period | None) -> Any:
@@ -53,9 +66,7 @@ def mentions_expr(source: Any, *, period: Period | None, platform: str | None):
         p = p.filter(p.platform == platform)
     cols = ("platform", "post_id", "author_id", "created_at", "text")
     own = p.text.split("//@")[0]  # the poster's own words, not the reposts it quotes
-    parts = p.select(*cols, part=own.split("@")[1:].unnest())
-    named = parts.select(*cols, name=parts.part.re_extract(f"^({NAME_CHARS}{{1,30}})", 1))
-    named = named.filter(named.name != "")
+    named = at_names(p, own, cols, "name", most=30)
     acc = table("accounts")
     acc = acc.filter(acc.screen_name.notnull())
     # A screen name held by two accounts (a rename) goes to one of them, the same each run.
@@ -202,11 +213,4 @@ def reply_names_expr(replies: Any):
     text: (platform, r_actor, r_post, r_at, r_name). A name is the longest run of
     `NAME_CHARS` after an `@`; pure Ibis, so DuckDB and Spark split and match alike."""
     r = replies.filter(replies.r_text.contains("@") & replies.r_post.notnull())
-    parts = r.select(
-        "platform", "r_actor", "r_post", "r_at", r_part=r.r_text.split("@")[1:].unnest()
-    )
-    named = parts.select(
-        "platform", "r_actor", "r_post", "r_at",
-        r_name=parts.r_part.re_extract(ibis.literal(f"^({NAME_CHARS}+)"), 1),
-    )  # fmt: skip
-    return named.filter(named.r_name != "")
+    return at_names(r, r.r_text, ("platform", "r_actor", "r_post", "r_at"), "r_name")

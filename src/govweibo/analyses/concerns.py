@@ -38,7 +38,7 @@ import numpy as np
 import pyarrow as pa
 
 from govweibo.analyses.activity import universe
-from govweibo.analyses.addressed import items_expr, mentions_expr
+from govweibo.analyses.addressed import in_period, items_expr, mentions_expr
 from govweibo.analyses.base import Period, tables_of
 from govweibo.analyses.bursts import topics_of
 from govweibo.errors import AnalysisError
@@ -155,9 +155,7 @@ def slice_docs(
         t = t.filter(t.text.notnull())
         if platform:
             t = t.filter(t.platform == platform)
-        if per is None:
-            return t
-        return t.filter((t.created_at >= per.start_utc) & (t.created_at < per.end_utc))
+        return in_period(t, "created_at", per)
 
     if sliced:
         acc = universe(source, government_only=False, platform=platform)

@@ -25,7 +25,6 @@ from datetime import date, timedelta
 from functools import partial
 from typing import Any
 
-import ibis
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -227,10 +226,9 @@ def responsiveness(
     per = Period.parse(period)
     rules = load_rules(question_rules)  # a bad rules file fails here, not in a worker
     table, _ = tables_of(source)
-    lo, hi = ibis.literal(per.start_utc), ibis.literal(per.end_utc)
     base = universe(source, government_only=government_only, platform=platform).drop("opened_at")
     p = table("posts")
-    p = p.filter((p.created_at >= lo) & (p.created_at < hi) & p.author_id.notnull())
+    p = in_period(p.filter(p.author_id.notnull()), "created_at", per)
     pcount = p.group_by([p.platform, p.author_id.name("account_id")]).aggregate(
         posts=p.count(), original_posts=p.retweeted_post_id.isnull().cast("int64").sum()
     )
