@@ -25,6 +25,9 @@ class ReadOptions:
     chunk_bytes: int = 32 << 20
     mapping: Path | None = None
     platform: str = "weibo"
+    # Map plain Sina status chunks natively (ingest/sina_fast.py) where the extension is
+    # built; False maps every chunk in SQL (the parity tests compare the two).
+    native: bool = True
 
     def recorded(self) -> dict[str, Any]:
         """The options worth recording in ingest_runs (so a run can be reproduced)."""

@@ -69,6 +69,13 @@ class HashingReader:
 
 def iter_line_chunks(reader: HashingReader, chunk_bytes: int) -> Iterator[LineChunk]:
     """Yield numbered, decoded, non-blank lines in chunks of about chunk_bytes."""
+    for body, first_line in iter_bodies(reader, chunk_bytes):
+        yield chunk_from_bytes(body, first_line)[0]
+
+
+def iter_bodies(reader: HashingReader, chunk_bytes: int) -> Iterator[tuple[bytes, int]]:
+    """Yield runs of whole lines of about chunk_bytes (a BOM at the start dropped), each
+    with the number of its first line."""
     carry = b""
     line_no = 1
     first = True
@@ -89,14 +96,13 @@ def iter_line_chunks(reader: HashingReader, chunk_bytes: int) -> Iterator[LineCh
                 carry = buf  # a line longer than the chunk: read on
                 continue
         body, carry = buf[:cut], buf[cut:]
-        chunk, lines = _chunk_from_bytes(body, line_no)
-        line_no += lines
-        yield chunk
+        yield body, line_no
+        line_no += body.count(b"\n") + (not body.endswith(b"\n"))
         if eof:
             break
 
 
-def _chunk_from_bytes(body: bytes, first_line: int) -> tuple[LineChunk, int]:
+def chunk_from_bytes(body: bytes, first_line: int) -> tuple[LineChunk, int]:
     """The chunk of `body`'s lines, and how many lines it spans (blank ones included)."""
     arr = np.frombuffer(body, dtype=np.uint8)
     nl = np.flatnonzero(arr == 10)

@@ -18,9 +18,9 @@ import pyarrow.compute as pc
 
 from govweibo import model
 from govweibo.errors import IngestError
-from govweibo.ingest import weibo_sql
+from govweibo.ingest import sina_fast, weibo_sql
 from govweibo.ingest.base import ReadOptions, Source
-from govweibo.ingest.lines import LineChunk, iter_line_chunks
+from govweibo.ingest.lines import LineChunk, chunk_from_bytes, iter_bodies
 from govweibo.ingest.sina_ids import ids_to_mids
 from govweibo.model import Batch, Reject
 
@@ -62,7 +62,12 @@ class WeiboApiReader:
                 return
             gb = 0
             kinds = ChunkKinds()
-            for chunk in iter_line_chunks(rest, opts.chunk_bytes):  # type: ignore[arg-type]
+            for body, first_line in iter_bodies(rest, opts.chunk_bytes):  # type: ignore[arg-type]
+                fast = sina_fast.scan(body) if opts.native else None
+                if fast is not None:
+                    yield _fast_batch(fast, body, source, opts)
+                    continue
+                chunk = chunk_from_bytes(body, first_line)[0]
                 gb += chunk.gb18030_lines
                 yield map_chunk(con, chunk, source, opts, kinds)
             if gb:
@@ -191,7 +196,7 @@ def map_chunk(
         while True:
             batch.empty = empty  # _records_sql counts empty pages anew on each pass
             try:
-                source_sql, mapped = _map(con, item, kinds, batch, bad_lines)
+                source_sql, summary = _map(con, item, kinds, batch, bad_lines)
             except duckdb.InvalidInputException:
                 if bad_lines:
                     raise
@@ -202,20 +207,14 @@ def map_chunk(
                     raise
                 bad_lines = [line for line, _, _ in invalid]
                 continue
-            seen = ChunkKinds(
-                comments=bool(pc.any(mapped.column("comment_mark")).as_py()),
-                users=bool(pc.any(pc.equal(mapped.column("kind"), "user")).as_py()),
-                pages=bool(pc.any(mapped.column("page_mark")).as_py()),
-            )
-            if not kinds.widen(seen):
+            records, problems, comments, users, pages = summary
+            if not kinds.widen(ChunkKinds(comments=comments, users=users, pages=pages)):
                 break
         for line, it, raw in invalid:
             if raw.strip():
                 batch.rejects.append(_malformed(line, it, raw))
             else:
                 batch.empty += 1
-        records = mapped.num_rows
-        problems = records - mapped.column("problem").null_count
         batch.records_read = (
             records + sum(1 for _, _, raw in invalid if raw.strip()) + len(chunk.rejects)
         )
@@ -233,7 +232,7 @@ def map_chunk(
         _entities_into(con, batch, source, opts, kinds.comments, kinds.users)
     finally:
         con.unregister("chunk")
-        con.unregister("mapped")
+        con.execute("DROP TABLE IF EXISTS mapped")
         con.execute("DROP TABLE IF EXISTS recs")
     return batch
 
@@ -267,14 +266,23 @@ class ChunkKinds:
 
 def _map(
     con: duckdb.DuckDBPyConnection, item: str, kinds: ChunkKinds, batch: Batch, bad_lines: list[int]
-) -> tuple[str, pa.Table]:
-    """Map the chunk's records (view `mapped` afterwards); returns their source SQL too."""
+) -> tuple[str, tuple[int, int, bool, bool, bool]]:
+    """Map the chunk's records into the temp table `mapped`; return their source SQL and
+    (records, records with a problem, any comment, any user record, any API page)."""
     source_sql = _records_sql(con, item, bad_lines, kinds.pages, batch)
-    mapped = con.execute(
-        weibo_sql.mapped_query(kinds.comments, kinds.users, source_sql)
-    ).to_arrow_table()
-    con.register("mapped", mapped)
-    return source_sql, mapped
+    # The wide mapped table stays inside DuckDB: converting it to Arrow cost more
+    # than mapping it. Only the rows of each table leave (_entities_into).
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE mapped AS "
+        + weibo_sql.mapped_query(kinds.comments, kinds.users, source_sql)
+    )
+    row = con.execute(
+        "SELECT count(*), count(problem), coalesce(bool_or(comment_mark), false), "
+        "coalesce(bool_or(kind = 'user'), false), coalesce(bool_or(page_mark), false) "
+        "FROM mapped"
+    ).fetchone()
+    assert row is not None
+    return source_sql, (int(row[0]), int(row[1]), bool(row[2]), bool(row[3]), bool(row[4]))
 
 
 def _records_sql(
@@ -306,6 +314,12 @@ def _records_sql(
     return "SELECT line, item, text FROM recs"
 
 
+def _fast_batch(fast: sina_fast.FastChunk, body: bytes, source: Source, opts: ReadOptions) -> Batch:
+    batch = Batch(records_read=fast.records, empty=fast.empty, bytes_read=len(body))
+    _fill(batch, source, opts, fast.posts, fast.users, None)
+    return batch
+
+
 def _entities_into(
     con: duckdb.DuckDBPyConnection,
     batch: Batch,
@@ -314,14 +328,25 @@ def _entities_into(
     comments: bool,
     users: bool,
 ) -> None:
-    when = source.observed_at
-
     def fetch(kind: str) -> pa.Table | None:
         sql = weibo_sql.entity_query(kind, comments, users)
         if sql is None:
             return None
-        data = con.execute(sql).to_arrow_table()
-        return data if data.num_rows else None
+        return con.execute(sql).to_arrow_table()
+
+    _fill(batch, source, opts, fetch("posts"), fetch("users"), fetch("interactions"))
+
+
+def _fill(
+    batch: Batch,
+    source: Source,
+    opts: ReadOptions,
+    posts: pa.Table | None,
+    people: pa.Table | None,
+    interactions: pa.Table | None,
+) -> None:
+    """Put a chunk's mapped rows (columns of weibo_sql.entity_query) into the batch."""
+    when = source.observed_at
 
     def stamp(data: pa.Table, *cols: str) -> pa.Table:
         for col in cols:
@@ -332,8 +357,7 @@ def _entities_into(
         is_primary = pc.equal(data.column("role"), primary_role)
         return data.filter(is_primary), data.filter(pc.invert(is_primary))
 
-    posts = fetch("posts")
-    if posts is not None:
+    if posts is not None and posts.num_rows:
         posts = stamp(posts, "counts_observed_at")
         posts = posts.append_column("mid", ids_to_mids(posts.column("post_id")))
         primary, secondary = split(posts, "p")
@@ -350,8 +374,7 @@ def _entities_into(
                 ).filter(primary.column("author_id").is_valid())
         if secondary.num_rows:
             batch.secondary["posts"] = secondary
-    people = fetch("users")
-    if people is not None:
+    if people is not None and people.num_rows:
         people = stamp(people, "profile_observed_at", "observed_at")
         batch.secondary["accounts"] = people.drop_columns(["created_at"]).append_column(
             "created_at", people.column("created_at")
@@ -362,8 +385,7 @@ def _entities_into(
             batch.primary["account_observations"] = primary
         if secondary.num_rows:
             batch.secondary["account_observations"] = secondary
-    interactions = fetch("interactions")
-    if interactions is not None:
+    if interactions is not None and interactions.num_rows:
         primary, secondary = split(stamp(interactions), "p")
         if primary.num_rows:
             batch.primary["interactions"] = primary
