@@ -57,8 +57,9 @@ def _assert_parity(body: bytes) -> None:
     assert fast is not None
     posts, users, records, empty = _sql_rows(body)
     assert (fast.records, fast.empty) == (records, empty)
-    assert fast.posts.num_rows == posts.num_rows
-    _same(fast.posts, posts, sina_fast.POST_COLUMNS)
+    both = pa.concat_tables([fast.posts, fast.reposted])
+    assert both.num_rows == posts.num_rows
+    _same(both, posts, sina_fast.POST_COLUMNS)
     if users is None:
         assert fast.users.num_rows == 0
     else:

@@ -62,11 +62,11 @@ def test_v1_store_migrates_to_current(tmp_path: Path, with_collector: bool) -> N
     path = tmp_path / "v1.duckdb"
     v1_store(path, with_collector=with_collector)
     with Store(path) as store:
-        assert store.schema_version() == SCHEMA_VERSION == 5
+        assert store.schema_version() == SCHEMA_VERSION == 6
         assert all(store.has_table(t) for t in COLLECT_TABLES)
-        assert all(store.has_table(f"_stage_{t}") for t in model.DATA_TABLES)  # version 5
+        assert not any(store.has_table(f"_stage_{t}") for t in model.DATA_TABLES)  # version 6
         info = status(store)
-        assert info.schema_version == 5 and info.counts["posts"] == 1
+        assert info.schema_version == 6 and info.counts["posts"] == 1
         expected = 1 if with_collector else 0
         assert info.collect_counts == {
             "watch_list": expected, "collect_cursors": expected, "collect_log": expected
@@ -77,7 +77,7 @@ def test_v1_store_migrates_to_current(tmp_path: Path, with_collector: bool) -> N
             ["5000000001", "辟谣"] if with_collector else ["辟谣"]
         )
     with Store(path) as again:  # reopening does not migrate twice
-        assert again.schema_version() == 5
+        assert again.schema_version() == 6
 
 
 def test_status_of_a_read_only_v1_store_skips_missing_collector_tables(tmp_path: Path) -> None:
@@ -150,3 +150,28 @@ def test_v4_keys_the_authors_of_posts_stored_before_it(tmp_path: Path) -> None:
             ).fetchall()
         )
         assert got == {"9": 2, "8": 3}
+
+
+def test_v6_merges_what_a_killed_run_left_in_the_stage_tables(tmp_path: Path) -> None:
+    """Before version 6 a run staged into tables; rows a killed run left there reach the
+    data tables when the store is opened by this version, and the tables go."""
+    path = tmp_path / "v5.duckdb"
+    v1_store(path, with_collector=False)
+    con = duckdb.connect(str(path))
+    for migration in MIGRATIONS[1:5]:
+        migration(con)
+    con.execute("UPDATE schema_meta SET value = '5' WHERE key = 'version'")
+    con.execute(
+        "INSERT INTO _stage_posts (platform, post_id, author_id, text, reposts, run_id, _seq, "
+        "_primary) VALUES ('weibo', '4100000000000001', '5000000001', '【出行】', 7, 2, 0, true), "
+        "('weibo', '4100000000000002', '5000000001', '新', NULL, 2, 1, true)"
+    )
+    con.close()
+    with Store(path) as store:
+        assert store.schema_version() == 6
+        assert not store.has_table("_stage_posts")
+        rows = store.arrow("SELECT post_id, text, reposts FROM posts ORDER BY post_id").to_pylist()
+    assert rows == [
+        {"post_id": "4100000000000001", "text": "【出行】周末交通管制", "reposts": 7},
+        {"post_id": "4100000000000002", "text": "新", "reposts": None},
+    ]

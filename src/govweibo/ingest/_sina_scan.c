@@ -577,8 +577,9 @@ static int icol_put(ICol *c, int64_t v, int valid) {
     return buf_i64(&c->val, valid ? v : 0) && buf_u8(&c->valid, (uint8_t)valid);
 }
 
-enum { P_POST_ID, P_AUTHOR_ID, P_TEXT, P_SOURCE, P_RETWEETED_ID, P_NS };
-static const char *POST_S[P_NS] = {"post_id", "author_id", "text", "source", "retweeted_post_id"};
+enum { P_POST_ID, P_MID, P_AUTHOR_ID, P_TEXT, P_SOURCE, P_RETWEETED_ID, P_NS };
+static const char *POST_S[P_NS] = {"post_id", "mid", "author_id", "text", "source",
+                                   "retweeted_post_id"};
 enum { P_CREATED, P_REPOSTS, P_COMMENTS, P_LIKES, P_TRUNCATED, P_PICS, P_VIDEO, P_URL, P_NI };
 static const char *POST_I[P_NI] = {"created_at", "reposts", "comments", "likes",
                                    "is_truncated", "pic_count", "has_video", "has_url"};
@@ -688,6 +689,27 @@ static int put_source(Ctx *cx, SCol *c, const Val *v) {
     return scol_put(c, t, n, 1);
 }
 
+/* sina_ids.id_to_mid: groups of seven digits from the right, each four base62
+ * characters, leading zeros dropped (an id of 0 keeps one). */
+static int put_mid(SCol *c, const char *t, size_t n) {
+    static const char *b62 = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    char out[12];
+    size_t end = n;
+    for (int g = 2; g >= 0; g--) {
+        size_t start = end > 7 ? end - 7 : 0;
+        int64_t v = 0;
+        for (size_t i = start; i < end; i++) v = v * 10 + (t[i] - '0');
+        for (int d = 3; d >= 0; d--) {
+            out[g * 4 + d] = b62[v % 62];
+            v /= 62;
+        }
+        end = start;
+    }
+    int first = 0;
+    while (first < 11 && out[first] == '0') first++;
+    return scol_put(c, out + first, (size_t)(12 - first), 1);
+}
+
 static int has(const char *t, size_t n, const char *needle) {
     size_t k = strlen(needle);
     for (const char *p = t; n >= k && (p = memchr(p, needle[0], (size_t)(t + n - p - k + 1)));
@@ -702,7 +724,7 @@ static int put_post(Ctx *cx, Posts *out, const Status *s, const Status *rt, int6
     size_t n;
     int64_t x;
     if (gw_id(cx, &s->v[S_IDSTR], &s->v[S_ID], &t, &n) != 1) return FAIL;
-    if (!scol_put(&out->s[P_POST_ID], t, n, 1)) return FAIL;
+    if (!scol_put(&out->s[P_POST_ID], t, n, 1) || !put_mid(&out->s[P_MID], t, n)) return FAIL;
     int r = s->user.present == 1 ? gw_id(cx, &s->user.v[U_IDSTR], &s->user.v[U_ID], &t, &n) : 0;
     if (r < 0 || !scol_put(&out->s[P_AUTHOR_ID], t, n, r)) return FAIL;
     if (gw_ts(cx, &s->v[S_CREATED], now_us, &x) != 1 || !icol_put(&out->i[P_CREATED], x, 1))

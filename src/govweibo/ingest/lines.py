@@ -19,6 +19,9 @@ import pyarrow as pa
 
 from govweibo.model import Reject
 
+# A run of whole lines: bytes, or a view of a buffer read into.
+Body = bytes | memoryview
+
 
 @dataclass
 class LineChunk:
@@ -60,6 +63,18 @@ class HashingReader:
             out = self._gz.decompress(more)
         return out
 
+    def readinto(self, view: memoryview) -> int:
+        """Fill `view` from the file, as read() would; only for files not compressed."""
+        assert self._gz is None
+        n = self._fh.readinto(view)
+        self.raw_bytes += n
+        self.sha256.update(view[:n])
+        return n
+
+    @property
+    def compressed(self) -> bool:
+        return self._gz is not None
+
     def close(self) -> None:
         self._fh.close()
 
@@ -69,40 +84,53 @@ class HashingReader:
 
 def iter_line_chunks(reader: HashingReader, chunk_bytes: int) -> Iterator[LineChunk]:
     """Yield numbered, decoded, non-blank lines in chunks of about chunk_bytes."""
-    for body, first_line in iter_bodies(reader, chunk_bytes):
-        yield chunk_from_bytes(body, first_line)[0]
-
-
-def iter_bodies(reader: HashingReader, chunk_bytes: int) -> Iterator[tuple[bytes, int]]:
-    """Yield runs of whole lines of about chunk_bytes (a BOM at the start dropped), each
-    with the number of its first line."""
-    carry = b""
     line_no = 1
-    first = True
+    for body in iter_bodies(reader, chunk_bytes):
+        chunk, lines = chunk_from_bytes(body, line_no)
+        line_no += lines
+        yield chunk
+
+
+def iter_bodies(reader: HashingReader, chunk_bytes: int, head: bytes = b"") -> Iterator[Body]:
+    """Yield runs of whole lines of about chunk_bytes, a BOM at the start dropped; `head`:
+    bytes already read from the reader.
+
+    Each run is a view of a buffer of its own, read into directly: concatenating the
+    previous run's partial line with a fresh read, then slicing, copied every chunk twice
+    (and, with the heap bounded by bound_heap, faulted in fresh pages each time)."""
+    carry = head
+    start = 3 if carry.startswith(b"\xef\xbb\xbf") else 0
+    first = not carry
     while True:
-        data = reader.read(chunk_bytes)
-        eof = not data
-        buf = carry + data
-        if first and buf.startswith(b"\xef\xbb\xbf"):
-            buf = buf[3:]
-        first = False
-        if not buf:
-            break
-        if eof:
-            cut = len(buf)
+        if reader.compressed:
+            data = reader.read(chunk_bytes)
+            buf: bytes | bytearray = carry + data
+            valid, eof = len(buf), not data
         else:
-            cut = buf.rfind(b"\n") + 1
+            buf = bytearray(len(carry) + chunk_bytes)
+            buf[: len(carry)] = carry
+            got = reader.readinto(memoryview(buf)[len(carry) :])
+            valid, eof = len(carry) + got, got == 0
+        if first and buf[:3] == b"\xef\xbb\xbf":
+            start = 3
+        first = False
+        if valid <= start:
+            break
+        if eof:
+            cut = valid
+        else:
+            cut = buf.rfind(b"\n", start, valid) + 1
             if cut == 0:
-                carry = buf  # a line longer than the chunk: read on
+                carry = bytes(buf[:valid])  # a line longer than the chunk: read on
                 continue
-        body, carry = buf[:cut], buf[cut:]
-        yield body, line_no
-        line_no += body.count(b"\n") + (not body.endswith(b"\n"))
+        carry = bytes(buf[cut:valid])
+        yield memoryview(buf)[start:cut]
+        start = 0
         if eof:
             break
 
 
-def chunk_from_bytes(body: bytes, first_line: int) -> tuple[LineChunk, int]:
+def chunk_from_bytes(body: Body, first_line: int) -> tuple[LineChunk, int]:
     """The chunk of `body`'s lines, and how many lines it spans (blank ones included)."""
     arr = np.frombuffer(body, dtype=np.uint8)
     nl = np.flatnonzero(arr == 10)
@@ -122,7 +150,7 @@ def chunk_from_bytes(body: bytes, first_line: int) -> tuple[LineChunk, int]:
     blank = lengths <= 2
     if blank.any():
         short = np.flatnonzero(blank)
-        really = [int(i) for i in short if not body[offsets[i] : offsets[i + 1]].strip()]
+        really = [int(i) for i in short if not bytes(body[offsets[i] : offsets[i + 1]]).strip()]
         keep = np.ones(n, dtype=bool)
         keep[really] = False
         empty = len(really)

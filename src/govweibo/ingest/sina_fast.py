@@ -26,6 +26,7 @@ AVAILABLE = _sina_scan is not None
 # Column order and types of weibo_sql.entity_query's rows (role first).
 POST_COLUMNS: list[tuple[str, pa.DataType]] = [
     ("post_id", pa.string()),
+    ("mid", pa.string()),
     ("author_id", pa.string()),
     ("created_at", pa.timestamp("us", tz="UTC")),
     ("text", pa.string()),
@@ -64,11 +65,12 @@ USER_COLUMNS: list[tuple[str, pa.DataType]] = [
 class FastChunk:
     records: int
     empty: int
-    posts: pa.Table  # the records (role 'p'), then the posts they repost (role 's')
+    posts: pa.Table  # the records (role 'p')
+    reposted: pa.Table  # the posts they repost (role 's')
     users: pa.Table  # their authors, then the reposted posts' authors (role 's')
 
 
-def scan(body: bytes, now: float | None = None) -> FastChunk | None:
+def scan(body: bytes | memoryview, now: float | None = None) -> FastChunk | None:
     """The chunk's rows, or None when it must be mapped in SQL."""
     if _sina_scan is None:
         return None
@@ -76,11 +78,10 @@ def scan(body: bytes, now: float | None = None) -> FastChunk | None:
     got = _sina_scan.scan(body, now_us)
     if got is None:
         return None
-    posts = pa.concat_tables(
-        [_table(part, POST_COLUMNS, role) for part, role in zip(got["posts"], "ps", strict=True)]
-    )
+    records, reposts = got["posts"]
+    posts, reposted = _table(records, POST_COLUMNS, "p"), _table(reposts, POST_COLUMNS, "s")
     users = pa.concat_tables([_table(part, USER_COLUMNS, "s") for part in got["users"]])
-    return FastChunk(got["records"], got["empty"], posts, users)
+    return FastChunk(got["records"], got["empty"], posts, reposted, users)
 
 
 def _mask(valid: bytes, n: int) -> pa.Buffer | None:

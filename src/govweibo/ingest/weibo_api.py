@@ -55,19 +55,20 @@ class WeiboApiReader:
                 con.execute(macro)
             reader = source.open()
             first = reader.read(min(opts.chunk_bytes, 1 << 16))
-            is_document = _looks_like_document(first)
-            rest = _Prefixed(first, reader)
-            if is_document:
-                yield from self._read_document(con, source, rest, opts)
+            if _looks_like_document(first):
+                yield from self._read_document(con, source, _Prefixed(first, reader), opts)
                 return
             gb = 0
             kinds = ChunkKinds()
-            for body, first_line in iter_bodies(rest, opts.chunk_bytes):  # type: ignore[arg-type]
+            line_no = 1
+            for body in iter_bodies(reader, opts.chunk_bytes, head=first):
                 fast = sina_fast.scan(body) if opts.native else None
                 if fast is not None:
+                    line_no += fast.records + fast.empty
                     yield _fast_batch(fast, body, source, opts)
                     continue
-                chunk = chunk_from_bytes(body, first_line)[0]
+                chunk, lines = chunk_from_bytes(body, line_no)
+                line_no += lines
                 gb += chunk.gb18030_lines
                 yield map_chunk(con, chunk, source, opts, kinds)
             if gb:
@@ -314,9 +315,11 @@ def _records_sql(
     return "SELECT line, item, text FROM recs"
 
 
-def _fast_batch(fast: sina_fast.FastChunk, body: bytes, source: Source, opts: ReadOptions) -> Batch:
+def _fast_batch(
+    fast: sina_fast.FastChunk, body: memoryview | bytes, source: Source, opts: ReadOptions
+) -> Batch:
     batch = Batch(records_read=fast.records, empty=fast.empty, bytes_read=len(body))
-    _fill(batch, source, opts, fast.posts, fast.users, None)
+    _fill(batch, source, opts, (fast.posts, fast.reposted), fast.users, None)
     return batch
 
 
@@ -334,18 +337,31 @@ def _entities_into(
             return None
         return con.execute(sql).to_arrow_table()
 
-    _fill(batch, source, opts, fetch("posts"), fetch("users"), fetch("interactions"))
+    posts = fetch("posts")
+    if posts is not None:
+        is_record = pc.equal(posts.column("role"), "p")
+        posts = posts.append_column("mid", ids_to_mids(posts.column("post_id")))
+        split = (posts.filter(is_record), posts.filter(pc.invert(is_record)))
+    _fill(
+        batch,
+        source,
+        opts,
+        split if posts is not None else None,
+        fetch("users"),
+        fetch("interactions"),
+    )
 
 
 def _fill(
     batch: Batch,
     source: Source,
     opts: ReadOptions,
-    posts: pa.Table | None,
+    posts: tuple[pa.Table, pa.Table] | None,
     people: pa.Table | None,
     interactions: pa.Table | None,
 ) -> None:
-    """Put a chunk's mapped rows (columns of weibo_sql.entity_query) into the batch."""
+    """Put a chunk's mapped rows (columns of weibo_sql.entity_query) into the batch; posts
+    with their `mid`, split into the records themselves and the posts they carry."""
     when = source.observed_at
 
     def stamp(data: pa.Table, *cols: str) -> pa.Table:
@@ -357,10 +373,8 @@ def _fill(
         is_primary = pc.equal(data.column("role"), primary_role)
         return data.filter(is_primary), data.filter(pc.invert(is_primary))
 
-    if posts is not None and posts.num_rows:
-        posts = stamp(posts, "counts_observed_at")
-        posts = posts.append_column("mid", ids_to_mids(posts.column("post_id")))
-        primary, secondary = split(posts, "p")
+    if posts is not None:
+        primary, secondary = (stamp(p, "counts_observed_at") for p in posts)
         if primary.num_rows:
             batch.primary["posts"] = primary
             if opts.timeline:

@@ -16,7 +16,8 @@ from govweibo import model
 from govweibo.errors import StoreError
 from govweibo.store.keys import backfill
 from govweibo.store.schema import SCHEMA_VERSION, migrate
-from govweibo.store.writer import WriteCounts, merge_stage, stage_batch, staged_rows
+from govweibo.store.stage_files import StageFiles
+from govweibo.store.writer import WriteCounts, merge_stage, stage_batch
 
 __all__ = ["Store", "RunInfo", "WriteCounts", "SCHEMA_VERSION"]
 
@@ -83,6 +84,7 @@ class Store:
         self._ibis: Any = None
         self._in_transaction = False
         self._seq = 0
+        self._stage = StageFiles(self.path)
 
     def __enter__(self) -> Store:
         return self
@@ -92,6 +94,8 @@ class Store:
 
     def close(self) -> None:
         self.con.close()
+        if not self.read_only:
+            self._stage.close()
 
     # Reading -------------------------------------------------------------
 
@@ -200,6 +204,7 @@ class Store:
                 seq=self._seq,
                 source_path=run.source_path,
                 fmt=run.format,
+                stage=self._stage,
             )
             self.con.execute(
                 "UPDATE ingest_runs SET records_read = records_read + ?, "
@@ -210,6 +215,7 @@ class Store:
         except Exception:
             self._in_transaction = False
             self.con.execute("ROLLBACK")
+            self._stage.discard_pending()
             raise
         if commit:
             self.commit()
@@ -219,17 +225,21 @@ class Store:
         """Commit the batches written with commit=False, if any."""
         if self._in_transaction:
             self._in_transaction = False
+            # Files first: a process killed between the two leaves rows staged whose
+            # counts the run lacks, never counts without their rows.
+            self._stage.publish()
             self.con.execute("COMMIT")
 
     def _merge(self, run_id: int) -> None:
         """Merge the staged rows into the data tables and add what they came to to the
         run's counts: one transaction, so a process killed here leaves them staged."""
         ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-        want = staged_rows(self.con) * MERGE_BYTES_PER_ROW
+        want = self._stage.rows() * MERGE_BYTES_PER_ROW
         self._limit_memory(max(INGEST_MEMORY, min(want, int(ram * MERGE_MEMORY_SHARE))))
+        tables = self._stage.register(self.con)
         self.con.execute("BEGIN TRANSACTION")
         try:
-            counts = merge_stage(self.con)
+            counts = merge_stage(self.con, {t: f"_staged_{t}" for t in tables})
             self.con.execute(
                 "UPDATE ingest_runs SET stored = stored + ?, duplicate = duplicate + ? "
                 "WHERE run_id = ?",
@@ -239,10 +249,14 @@ class Store:
         except Exception:
             self.con.execute("ROLLBACK")
             raise
+        finally:
+            for t in tables:
+                self.con.execute(f'DROP VIEW IF EXISTS "_staged_{t}"')
+        self._stage.clear()
         self.con.execute("CHECKPOINT")
 
     def _merge_leftovers(self) -> None:
-        if not staged_rows(self.con):
+        if not self._stage.rows():
             return
         row = self.con.execute(
             "SELECT max(run_id) FROM ingest_runs WHERE status IN ('running', 'interrupted')"

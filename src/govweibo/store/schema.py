@@ -11,7 +11,7 @@ from govweibo import model
 from govweibo.errors import StoreError
 from govweibo.store import keys
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 def duck_type(t: pa.DataType) -> str:
@@ -119,8 +119,18 @@ def _v5(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(stage_table_sql(name))
 
 
+def _v6(con: duckdb.DuckDBPyConnection) -> None:
+    # Stages moved to Arrow files beside the store (store/stage_files.py). Rows a killed
+    # run of an older govweibo left staged are merged now, as its next run would have.
+    from govweibo.store.writer import merge_stage
+
+    merge_stage(con, {name: stage_table(name) for name in model.DATA_TABLES})
+    for name in model.DATA_TABLES:
+        con.execute(f'DROP TABLE "{stage_table(name)}"')
+
+
 # Each migration takes the store from version i-1 to i; append, never edit.
-MIGRATIONS: list[Callable[[duckdb.DuckDBPyConnection], None]] = [_v1, _v2, _v3, _v4, _v5]
+MIGRATIONS: list[Callable[[duckdb.DuckDBPyConnection], None]] = [_v1, _v2, _v3, _v4, _v5, _v6]
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
 

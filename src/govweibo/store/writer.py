@@ -12,7 +12,7 @@ import pyarrow.compute as pc
 
 from govweibo import model
 from govweibo.store.keys import add_author_keys
-from govweibo.store.schema import stage_table
+from govweibo.store.stage_files import StageFiles
 
 # Which timestamp decides that one version of a row is newer than another.
 _NEWER_BY = {
@@ -89,6 +89,19 @@ def _newest_per_key(con: duckdb.DuckDBPyConnection, data: pa.Table, table: str) 
     """Row numbers of one row per key of `data`: the newest by `newer_by(table)`, nulls
     oldest, the first row among equals."""
     order = data.column(_NEWER_BY[table]).cast(pa.int64())
+    keys_of = model.key_of(table)
+    if order.null_count == len(order) or (
+        order.null_count == 0 and pc.min_max(order)["min"] == pc.min_max(order)["max"]
+    ):
+        # One observation time for the whole batch (a file's records): the first row of
+        # each key wins. Arrow's hash aggregate does it without a round trip to DuckDB.
+        firsts = (
+            pa.table({**{f"k{i}": data.column(k) for i, k in enumerate(keys_of)}})
+            .append_column("_i", pa.array(np.arange(data.num_rows, dtype=np.int64)))
+            .group_by([f"k{i}" for i in range(len(keys_of))], use_threads=False)
+            .aggregate([("_i", "min")])
+        )
+        return firsts.column("_i_min").to_numpy()
     narrow = pa.table(
         {
             **{f"k{i}": data.column(k) for i, k in enumerate(model.key_of(table))},
@@ -117,8 +130,9 @@ def stage_batch(
     seq: int,
     source_path: str,
     fmt: str,
+    stage: StageFiles,
 ) -> tuple[int, int]:
-    """Append one batch to the stage tables inside the caller's transaction; return
+    """Append one batch to the stage (pending until the caller publishes it); return
     (rows repeated within the batch's own primary records, next `seq`).
 
     Nothing is joined with the stored tables here: rows are appended, accounts and their
@@ -143,11 +157,7 @@ def stage_batch(
             data = data.append_column("_seq", pa.array(np.arange(seq, seq + n, dtype=np.int64)))
             data = data.append_column("_primary", pa.array(np.full(n, role)))
             seq += n
-            con.register("_staged", data)
-            try:
-                con.execute(f'INSERT INTO "{stage_table(table)}" SELECT * FROM _staged')
-            finally:
-                con.unregister("_staged")
+            stage.write(table, data)
     if batch.rejects:
         write_rejects(con, batch.rejects, run_id=run_id, source_path=source_path, fmt=fmt)
     return repeated, seq
@@ -166,14 +176,10 @@ def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
     return int(row[0]) if row else 0
 
 
-def staged_rows(con: duckdb.DuckDBPyConnection) -> int:
-    """Rows waiting in the stages (left by a killed run, or the running run's)."""
-    return sum(_count(con, f'SELECT count(*) FROM "{stage_table(t)}"') for t in model.DATA_TABLES)
-
-
-def merge_stage(con: duckdb.DuckDBPyConnection) -> WriteCounts:
-    """Merge every stage into its table, inside the caller's transaction, and empty it;
-    return what the staged primary records came to: stored (keys new to the store) and
+def merge_stage(con: duckdb.DuckDBPyConnection, sources: dict[str, str]) -> WriteCounts:
+    """Merge staged rows into their tables inside the caller's transaction; `sources`
+    names, per data table, the relation holding its staged rows (stage_files registers
+    them); the caller empties the stage once the transaction has committed. Return what the staged primary records came to: stored (keys new to the store) and
     duplicate (the rest).
 
     Per table: the newest staged row per key wins (ties: the first to arrive); keys the
@@ -181,8 +187,8 @@ def merge_stage(con: duckdb.DuckDBPyConnection) -> WriteCounts:
     is read twice per run (its keys, then the rows to update), never per batch."""
     counts = WriteCounts()
     for table in model.DATA_TABLES:
-        stage = stage_table(table)
-        if not _count(con, f'SELECT count(*) FROM "{stage}"'):
+        stage = sources.get(table)
+        if stage is None or not _count(con, f'SELECT count(*) FROM "{stage}"'):
             continue
         keys = model.key_of(table)
         klist = ", ".join(f'"{k}"' for k in keys)
@@ -250,7 +256,6 @@ def merge_stage(con: duckdb.DuckDBPyConnection) -> WriteCounts:
                 f"SEMI JOIN _old AS o ON o._seq = s._seq) AS d "
                 f"WHERE {join.replace('w.', 'd.')} AND ({when})"
             )
-        con.execute(f'DELETE FROM "{stage}"')
         for temp in ("_win", "_multi", "_old"):
             con.execute(f"DROP TABLE {temp}")
     return counts

@@ -1,0 +1,106 @@
+"""An ingest run's stage: Parquet files beside the store, merged into it when the run ends.
+
+Staging into DuckDB tables wrote every row twice (compressed into the stage at each commit,
+then into its table at the merge) and cost as much as reading the input; an uncompressed
+Parquet file costs little more than a copy, and DuckDB scans it natively, in parallel and
+within its memory limit (an Arrow dataset scanned through pyarrow buffered far more). A batch's files are written under a temporary name and renamed
+when the batch's group is committed (`publish`), so a killed run leaves only whole groups,
+which the next run merges (store/writer.py `merge_stage`), as it did with stage tables.
+The files are deleted once the merge has committed.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from govweibo import model
+
+_PENDING = ".pending"
+
+
+def stage_schema(table: str) -> pa.Schema:
+    """A data table's columns, then the row's arrival order within the run (`_seq`) and
+    whether it is a record the source is about (`_primary`) or one such a record carries
+    (a repost's root, a status's user)."""
+    return (
+        model.schema_of(table)
+        .append(pa.field("_seq", pa.int64()))
+        .append(pa.field("_primary", pa.bool_()))
+    )
+
+
+class StageFiles:
+    """The stage of one store: a folder per data table."""
+
+    def __init__(self, store_path: str):
+        if store_path == ":memory:":
+            self.root = Path(tempfile.mkdtemp(prefix="govweibo-stage-"))
+            self._own = True
+        else:
+            self.root = Path(store_path + ".stage")
+            self._own = False
+        self._pending: list[Path] = []
+        self._n = 0
+
+    def write(self, table: str, data: pa.Table) -> None:
+        folder = self.root / table
+        folder.mkdir(parents=True, exist_ok=True)
+        self._n += 1
+        path = folder / f"{int(data.column('_seq')[0].as_py()):020d}-{self._n}.parquet{_PENDING}"
+        pq.write_table(
+            data.cast(stage_schema(table)),
+            path,
+            compression="none",
+            use_dictionary=False,
+            write_statistics=False,
+        )
+        self._pending.append(path)
+
+    def publish(self) -> None:
+        """The files written since the last call become part of the stage."""
+        for path in self._pending:
+            path.rename(path.with_suffix(""))
+        self._pending.clear()
+
+    def discard_pending(self) -> None:
+        for path in self._pending:
+            path.unlink(missing_ok=True)
+        self._pending.clear()
+
+    def files(self, table: str) -> list[Path]:
+        folder = self.root / table
+        return sorted(folder.glob("*.parquet")) if folder.exists() else []
+
+    def rows(self) -> int:
+        return sum(pq.read_metadata(f).num_rows for t in model.DATA_TABLES for f in self.files(t))
+
+    def register(self, con: duckdb.DuckDBPyConnection) -> list[str]:
+        """Register each table's staged rows as the view `_staged_<table>`; returns the
+        tables that have any."""
+        names = []
+        for table in model.DATA_TABLES:
+            files = [str(f) for f in self.files(table)]
+            if files:
+                con.read_parquet(files).create_view(f"_staged_{table}")
+                names.append(table)
+        return names
+
+    def clear(self) -> None:
+        """Drop every staged file (after the merge has committed), pending ones too."""
+        for table in model.DATA_TABLES:
+            folder = self.root / table
+            if folder.exists():
+                shutil.rmtree(folder)
+        self._pending.clear()
+
+    def close(self) -> None:
+        if self._own:
+            shutil.rmtree(self.root, ignore_errors=True)
+        elif self.root.exists() and not any(self.root.iterdir()):
+            self.root.rmdir()
