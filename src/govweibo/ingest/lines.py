@@ -8,11 +8,11 @@ slow path (GB18030 is tried, as Chinese exports often use it).
 from __future__ import annotations
 
 import hashlib
+import io
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
 
 import numpy as np
 import pyarrow as pa
@@ -39,7 +39,7 @@ class HashingReader:
 
     def __init__(self, path: Path):
         self.path = path
-        self._fh: BinaryIO = path.open("rb")
+        self._fh: io.BufferedReader = path.open("rb")
         self.sha256 = hashlib.sha256()
         self._gz = zlib.decompressobj(wbits=47) if path.suffix == ".gz" else None
         self.raw_bytes = 0
