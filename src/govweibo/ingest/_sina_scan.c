@@ -11,6 +11,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -891,38 +892,90 @@ static PyObject *users_py(Users *u) {
     return d;
 }
 
+#define MAX_PARTS 8
+
+typedef struct {
+    const char *body;
+    size_t size;
+    int64_t now_us;
+    Chunk ck;
+    int ok;
+} Part;
+
+static void *scan_part(void *arg) {
+    Part *p = arg;
+    p->ok = posts_init(&p->ck.posts[0]) && posts_init(&p->ck.posts[1]) &&
+            users_init(&p->ck.users[0]) && users_init(&p->ck.users[1]) &&
+            scan_chunk(p->body, p->size, p->now_us, &p->ck);
+    return NULL;
+}
+
+/* scan(body, now_us, parts): the body cut at line ends into `parts` runs scanned side by
+ * side, one thread each; a list of their columns in order, or None. */
 static PyObject *scan(PyObject *self, PyObject *args) {
     (void)self;
     Py_buffer body;
     long long now_us;
-    if (!PyArg_ParseTuple(args, "y*L", &body, &now_us)) return NULL;
-    Chunk ck;
-    memset(&ck, 0, sizeof ck);
-    int ok = posts_init(&ck.posts[0]) && posts_init(&ck.posts[1]) &&
-             users_init(&ck.users[0]) && users_init(&ck.users[1]);
-    if (ok) {
-        Py_BEGIN_ALLOW_THREADS
-        ok = scan_chunk(body.buf, (size_t)body.len, now_us, &ck);
-        Py_END_ALLOW_THREADS
+    int nparts = 1;
+    if (!PyArg_ParseTuple(args, "y*L|i", &body, &now_us, &nparts)) return NULL;
+    if (nparts < 1) nparts = 1;
+    if (nparts > MAX_PARTS) nparts = MAX_PARTS;
+    Part parts[MAX_PARTS];
+    memset(parts, 0, sizeof parts);
+    const char *b = body.buf, *e = b + body.len;
+    int n = 0;
+    for (const char *p = b; p < e && n < nparts; n++) {
+        const char *cut = e;
+        if (n < nparts - 1 && (size_t)(e - p) > (size_t)body.len / (size_t)nparts) {
+            const char *mid = p + (size_t)body.len / (size_t)nparts;
+            const char *nl = memchr(mid, '\n', (size_t)(e - mid));
+            cut = nl ? nl + 1 : e;
+        }
+        parts[n].body = p;
+        parts[n].size = (size_t)(cut - p);
+        parts[n].now_us = now_us;
+        p = cut;
     }
+    int ok = 1;
+    Py_BEGIN_ALLOW_THREADS
+    pthread_t tids[MAX_PARTS];
+    int started[MAX_PARTS] = {0};
+    for (int k = 1; k < n; k++) started[k] = pthread_create(&tids[k], NULL, scan_part, &parts[k]) == 0;
+    if (n > 0) scan_part(&parts[0]);
+    for (int k = 1; k < n; k++) {
+        if (started[k]) pthread_join(tids[k], NULL);
+        else scan_part(&parts[k]);
+    }
+    for (int k = 0; k < n; k++) ok = ok && parts[k].ok;
+    Py_END_ALLOW_THREADS
     PyBuffer_Release(&body);
     PyObject *out = NULL;
     if (!ok) {
         out = Py_None;
         Py_INCREF(out);
     } else {
-        out = Py_BuildValue("{s:L,s:L,s:(NN),s:(NN)}", "records", (long long)ck.records,
-                            "empty", (long long)ck.empty, "posts", posts_py(&ck.posts[0]),
-                            posts_py(&ck.posts[1]), "users", users_py(&ck.users[0]),
-                            users_py(&ck.users[1]));
+        out = PyList_New(0);
+        for (int k = 0; out && k < n; k++) {
+            Chunk *ck = &parts[k].ck;
+            PyObject *d = Py_BuildValue(
+                "{s:L,s:L,s:(NN),s:(NN)}", "records", (long long)ck->records, "empty",
+                (long long)ck->empty, "posts", posts_py(&ck->posts[0]), posts_py(&ck->posts[1]),
+                "users", users_py(&ck->users[0]), users_py(&ck->users[1]));
+            if (!d || PyList_Append(out, d) < 0) { Py_XDECREF(d); Py_CLEAR(out); break; }
+            Py_DECREF(d);
+        }
     }
-    for (int k = 0; k < 2; k++) { posts_free(&ck.posts[k]); users_free(&ck.users[k]); }
+    for (int k = 0; k < n; k++)
+        for (int j = 0; j < 2; j++) {
+            posts_free(&parts[k].ck.posts[j]);
+            users_free(&parts[k].ck.users[j]);
+        }
     return out;
 }
 
 static PyMethodDef METHODS[] = {
     {"scan", scan, METH_VARARGS,
-     "scan(body, now_us) -> the columns of a chunk of Sina status lines, or None"},
+     "scan(body, now_us, parts=1) -> the columns of a chunk of Sina status lines, per part, or None"},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef MODULE = {PyModuleDef_HEAD_INIT, "_sina_scan",

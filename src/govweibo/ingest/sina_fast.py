@@ -70,18 +70,25 @@ class FastChunk:
     users: pa.Table  # their authors, then the reposted posts' authors (role 's')
 
 
-def scan(body: bytes | memoryview, now: float | None = None) -> FastChunk | None:
-    """The chunk's rows, or None when it must be mapped in SQL."""
+def scan(body: bytes | memoryview, now: float | None = None, parts: int = 2) -> FastChunk | None:
+    """The chunk's rows, or None when it must be mapped in SQL. The chunk is cut into
+    `parts` runs of lines, scanned side by side in threads of their own."""
     if _sina_scan is None:
         return None
     now_us = int((time.time() if now is None else now) * 1_000_000)
-    got = _sina_scan.scan(body, now_us)
+    got = _sina_scan.scan(body, now_us, parts)
     if got is None:
         return None
-    records, reposts = got["posts"]
-    posts, reposted = _table(records, POST_COLUMNS, "p"), _table(reposts, POST_COLUMNS, "s")
-    users = pa.concat_tables([_table(part, USER_COLUMNS, "s") for part in got["users"]])
-    return FastChunk(got["records"], got["empty"], posts, reposted, users)
+    posts = [_table(part["posts"][0], POST_COLUMNS, "p") for part in got]
+    reposted = [_table(part["posts"][1], POST_COLUMNS, "s") for part in got]
+    users = [_table(part["users"][k], USER_COLUMNS, "s") for k in (0, 1) for part in got]
+    return FastChunk(
+        sum(part["records"] for part in got),
+        sum(part["empty"] for part in got),
+        pa.concat_tables(posts),
+        pa.concat_tables(reposted),
+        pa.concat_tables(users),
+    )
 
 
 def _mask(valid: bytes, n: int) -> pa.Buffer | None:

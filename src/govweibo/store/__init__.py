@@ -15,9 +15,10 @@ import pyarrow as pa
 from govweibo import model
 from govweibo.errors import StoreError
 from govweibo.store.keys import backfill
+from govweibo.store.repeats import RunRepeats
 from govweibo.store.schema import SCHEMA_VERSION, migrate
 from govweibo.store.stage_files import StageFiles
-from govweibo.store.writer import WriteCounts, merge_stage, stage_batch
+from govweibo.store.writer import REPEATED_PER_BATCH, WriteCounts, merge_stage, stage_batch
 
 __all__ = ["Store", "RunInfo", "WriteCounts", "SCHEMA_VERSION"]
 
@@ -85,6 +86,7 @@ class Store:
         self._in_transaction = False
         self._seq = 0
         self._stage = StageFiles(self.path)
+        self._repeats = RunRepeats(REPEATED_PER_BATCH)
 
     def __enter__(self) -> Store:
         return self
@@ -170,6 +172,7 @@ class Store:
             ],
         )
         self._seq = 0
+        self._repeats.reset()
         self._limit_memory(INGEST_MEMORY)
         return RunInfo(run_id, source_path, fmt)
 
@@ -205,6 +208,7 @@ class Store:
                 source_path=run.source_path,
                 fmt=run.format,
                 stage=self._stage,
+                repeats=self._repeats,
             )
             self.con.execute(
                 "UPDATE ingest_runs SET records_read = records_read + ?, "

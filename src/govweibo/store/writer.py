@@ -12,6 +12,7 @@ import pyarrow.compute as pc
 
 from govweibo import model
 from govweibo.store.keys import add_author_keys
+from govweibo.store.repeats import RunRepeats
 from govweibo.store.stage_files import StageFiles
 
 # Which timestamp decides that one version of a row is newer than another.
@@ -82,7 +83,7 @@ class WriteCounts:
 
 # Tables whose rows a batch repeats often enough to reduce before staging (every status
 # carries its author's profile and follower counts); the merge reduces the others.
-_REPEATED_PER_BATCH = frozenset({"accounts", "account_observations"})
+REPEATED_PER_BATCH = frozenset({"accounts", "account_observations"})
 
 
 def _newest_per_key(con: duckdb.DuckDBPyConnection, data: pa.Table, table: str) -> np.ndarray:
@@ -131,6 +132,7 @@ def stage_batch(
     source_path: str,
     fmt: str,
     stage: StageFiles,
+    repeats: RunRepeats | None = None,
 ) -> tuple[int, int]:
     """Append one batch to the stage (pending until the caller publishes it); return
     (rows repeated within the batch's own primary records, next `seq`).
@@ -145,7 +147,7 @@ def stage_batch(
             if raw.num_rows == 0:
                 continue
             data = model.conform(table, _with_run(raw, run_id))
-            if table not in _REPEATED_PER_BATCH:
+            if table not in REPEATED_PER_BATCH:
                 winners = np.arange(data.num_rows)
             else:
                 winners = _newest_per_key(con, data, table)
@@ -153,6 +155,10 @@ def stage_batch(
                 if role:
                     repeated += data.num_rows - len(winners)
                 data = data.take(pa.array(np.sort(winners)))
+            if not role and repeats is not None:
+                data = repeats.new_rows(table, data)
+                if data.num_rows == 0:
+                    continue
             n = data.num_rows
             data = data.append_column("_seq", pa.array(np.arange(seq, seq + n, dtype=np.int64)))
             data = data.append_column("_primary", pa.array(np.full(n, role)))
