@@ -48,7 +48,8 @@ enum { V_ABSENT = 0, V_NULL, V_STR, V_INT, V_BOOL, V_ARRAY, V_OBJECT, V_OTHER };
 
 typedef struct {
     int kind;
-    size_t off, len; /* V_STR: decoded bytes in the line arena; V_INT: token in the line */
+    int in_arena;    /* V_STR with escapes: decoded into the line's arena */
+    size_t off, len; /* V_STR: bytes in the line, or in the arena; V_INT: token in the line */
     int64_t ival;    /* V_INT: value (|v| < 10^18); V_BOOL: 0/1; V_ARRAY: element count */
     int is_ascii;    /* V_STR */
 } Val;
@@ -158,9 +159,9 @@ static inline int utf8_len(const unsigned char *p, const unsigned char *e) {
 
 /* A string at *pp (on its opening quote). With `out`, its decoded bytes are appended:
  * runs without escapes are validated in place and copied once. */
-static int string(const char **pp, const char *e, Buf *out, int *ascii) {
+static int string(const char **pp, const char *e, Buf *out, int *ascii, int *escaped) {
     const char *p = *pp + 1;
-    int all_ascii = 1;
+    int all_ascii = 1, esc = 0;
     for (;;) {
         const char *run = p;
         for (;;) {
@@ -182,6 +183,7 @@ static int string(const char **pp, const char *e, Buf *out, int *ascii) {
         if (c == '"') break;
         if (c < 0x20) return FAIL;
         /* an escape */
+        esc = 1;
         if (e - p < 2) return FAIL;
         char x = p[1];
         const char *simple = "\"\\/bfnrt";
@@ -210,6 +212,7 @@ static int string(const char **pp, const char *e, Buf *out, int *ascii) {
     }
     *pp = p + 1;
     if (ascii) *ascii = all_ascii;
+    if (escaped) *escaped = esc;
     return OK;
 }
 
@@ -258,7 +261,7 @@ static int skip_container(const char **pp, const char *e, int depth, int64_t *co
     if (p < e && *p == close) { *pp = p + 1; if (count) *count = 0; return OK; }
     for (;;) {
         if (open == '{') {
-            if (p >= e || *p != '"' || !string(&p, e, NULL, NULL)) return FAIL;
+            if (p >= e || *p != '"' || !string(&p, e, NULL, NULL, NULL)) return FAIL;
             p = ws(p, e);
             if (p >= e || *p != ':') return FAIL;
             p = ws(p + 1, e);
@@ -288,7 +291,7 @@ static int skip(const char **pp, const char *e, int depth) {
     int is_int;
     int64_t v;
     switch (*p) {
-    case '"': return string(pp, e, NULL, NULL);
+    case '"': return string(pp, e, NULL, NULL, NULL);
     case '{': case '[': return skip_container(pp, e, depth, NULL);
     case 't': return literal(pp, e, "true");
     case 'f': return literal(pp, e, "false");
@@ -302,12 +305,24 @@ static int value(Ctx *cx, const char **pp, const char *e, Val *out) {
     const char *p = *pp;
     if (p >= e) return FAIL;
     switch (*p) {
-    case '"':
+    case '"': {
+        /* Validated in place; decoded into the arena only when it has escapes. */
+        int escaped;
+        if (!string(pp, e, NULL, &out->is_ascii, &escaped)) return FAIL;
         out->kind = V_STR;
+        if (!escaped) {
+            out->in_arena = 0;
+            out->off = (size_t)(p + 1 - cx->line);
+            out->len = (size_t)(*pp - p - 2);
+            return OK;
+        }
+        const char *again = p;
+        out->in_arena = 1;
         out->off = cx->arena.len;
-        if (!string(pp, e, &cx->arena, &out->is_ascii)) return FAIL;
+        if (!string(&again, e, &cx->arena, NULL, NULL)) return FAIL;
         out->len = cx->arena.len - out->off;
         return OK;
+    }
     case 't': out->kind = V_BOOL; out->ival = 1; return literal(pp, e, "true");
     case 'f': out->kind = V_BOOL; out->ival = 0; return literal(pp, e, "false");
     case 'n': out->kind = V_NULL; return literal(pp, e, "null");
@@ -341,10 +356,16 @@ static int key(const char **pp, const char *e, const char **k, size_t *klen) {
     return OK;
 }
 
-static int find(const char **names, int n, const char *k, size_t klen) {
+static size_t USER_LENS[U_N], STATUS_LENS[S_N];
+
+static void init_lengths(void) {
+    for (int i = 0; i < U_N; i++) USER_LENS[i] = strlen(USER_KEYS[i]);
+    for (int i = 0; i < S_N; i++) STATUS_LENS[i] = strlen(STATUS_KEYS[i]);
+}
+
+static int find(const char **names, const size_t *lens, int n, const char *k, size_t klen) {
     for (int i = 0; i < n; i++)
-        if (names[i][0] == k[0] && strlen(names[i]) == klen && memcmp(names[i], k, klen) == 0)
-            return i;
+        if (lens[i] == klen && names[i][0] == k[0] && memcmp(names[i], k, klen) == 0) return i;
     return -1;
 }
 
@@ -376,7 +397,7 @@ static int slot(Ctx *cx, Val *v, const char **pp, const char *e) {
 static int user_member(Ctx *cx, void *t, const char *k, size_t klen, const char **pp,
                        const char *e) {
     User *u = t;
-    int i = find(USER_KEYS, U_N, k, klen);
+    int i = find(USER_KEYS, USER_LENS, U_N, k, klen);
     if (i < 0) return skip(pp, e, 1);
     return slot(cx, &u->v[i], pp, e);
 }
@@ -401,7 +422,7 @@ static int nested(Ctx *cx, const char **pp, const char *e, int *present, void *t
 static int status_member(Ctx *cx, void *t, const char *k, size_t klen, const char **pp,
                          const char *e) {
     Status *s = t;
-    int i = find(STATUS_KEYS, S_N, k, klen);
+    int i = find(STATUS_KEYS, STATUS_LENS, S_N, k, klen);
     if (i >= 0) return slot(cx, &s->v[i], pp, e);
     if (klen == 4 && memcmp(k, "user", 4) == 0)
         return nested(cx, pp, e, &s->user.present, &s->user, user_member);
@@ -431,7 +452,7 @@ static int top_member(Ctx *cx, void *t, const char *k, size_t klen, const char *
 static int render(Ctx *cx, const Val *v, const char **t, size_t *n) {
     switch (v->kind) {
     case V_ABSENT: case V_NULL: return 0;
-    case V_STR: *t = cx->arena.p + v->off; *n = v->len; return 1;
+    case V_STR: *t = (v->in_arena ? cx->arena.p : cx->line) + v->off; *n = v->len; return 1;
     case V_INT: *t = cx->line + v->off; *n = v->len; return 1;
     case V_BOOL: *t = v->ival ? "true" : "false"; *n = v->ival ? 4 : 5; return 1;
     default: return -1;
@@ -982,4 +1003,7 @@ static struct PyModuleDef MODULE = {PyModuleDef_HEAD_INIT, "_sina_scan",
                                     "Native fast path for Sina status JSON lines.", -1, METHODS,
                                     NULL, NULL, NULL, NULL};
 
-PyMODINIT_FUNC PyInit__sina_scan(void) { return PyModule_Create(&MODULE); }
+PyMODINIT_FUNC PyInit__sina_scan(void) {
+    init_lengths();
+    return PyModule_Create(&MODULE);
+}

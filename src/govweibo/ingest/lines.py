@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import threading
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -43,8 +44,17 @@ class HashingReader:
         self.sha256 = hashlib.sha256()
         self._gz = zlib.decompressobj(wbits=47) if path.suffix == ".gz" else None
         self.raw_bytes = 0
+        # readinto hashes each block in a thread of its own (hashlib lets go of the
+        # GIL), beside the parse of the block; one at a time, so in order.
+        self._hashing: threading.Thread | None = None
+
+    def _hashed(self) -> None:
+        if self._hashing is not None:
+            self._hashing.join()
+            self._hashing = None
 
     def read(self, size: int) -> bytes:
+        self._hashed()
         raw = self._fh.read(size)
         self.raw_bytes += len(raw)
         self.sha256.update(raw)
@@ -66,9 +76,13 @@ class HashingReader:
     def readinto(self, view: memoryview) -> int:
         """Fill `view` from the file, as read() would; only for files not compressed."""
         assert self._gz is None
+        self._hashed()  # `view` may be a buffer the last hash was still reading
         n = self._fh.readinto(view)
         self.raw_bytes += n
-        self.sha256.update(view[:n])
+        self._hashing = threading.Thread(
+            target=self.sha256.update, args=(view[:n],), name="govweibo-sha256", daemon=True
+        )
+        self._hashing.start()
         return n
 
     @property
@@ -76,9 +90,11 @@ class HashingReader:
         return self._gz is not None
 
     def close(self) -> None:
+        self._hashed()
         self._fh.close()
 
     def checksum(self) -> str:
+        self._hashed()
         return self.sha256.hexdigest()
 
 
@@ -91,13 +107,20 @@ def iter_line_chunks(reader: HashingReader, chunk_bytes: int) -> Iterator[LineCh
         yield chunk
 
 
-def iter_bodies(reader: HashingReader, chunk_bytes: int, head: bytes = b"") -> Iterator[Body]:
+def iter_bodies(
+    reader: HashingReader,
+    chunk_bytes: int,
+    head: bytes = b"",
+    spare: list[bytearray] | None = None,
+) -> Iterator[Body]:
     """Yield runs of whole lines of about chunk_bytes, a BOM at the start dropped; `head`:
-    bytes already read from the reader.
+    bytes already read from the reader. A consumer done with a run (nothing of it kept)
+    may put its buffer (`view.obj`) in `spare` to be read into again.
 
     Each run is a view of a buffer of its own, read into directly: concatenating the
     previous run's partial line with a fresh read, then slicing, copied every chunk twice
-    (and, with the heap bounded by bound_heap, faulted in fresh pages each time)."""
+    (and, with the heap bounded by bound_heap, faulted in fresh pages each time; a spare
+    buffer saves even that)."""
     carry = head
     start = 3 if carry.startswith(b"\xef\xbb\xbf") else 0
     first = not carry
@@ -107,9 +130,11 @@ def iter_bodies(reader: HashingReader, chunk_bytes: int, head: bytes = b"") -> I
             buf: bytes | bytearray = carry + data
             valid, eof = len(buf), not data
         else:
-            buf = bytearray(len(carry) + chunk_bytes)
+            size = len(carry) + chunk_bytes
+            # Some room for the next run's partial first line, so a spare buffer fits.
+            buf = spare.pop() if spare and len(spare[-1]) >= size else bytearray(size + (1 << 16))
             buf[: len(carry)] = carry
-            got = reader.readinto(memoryview(buf)[len(carry) :])
+            got = reader.readinto(memoryview(buf)[len(carry) : size])
             valid, eof = len(carry) + got, got == 0
         if first and buf[:3] == b"\xef\xbb\xbf":
             start = 3

@@ -61,11 +61,15 @@ class WeiboApiReader:
             gb = 0
             kinds = ChunkKinds()
             line_no = 1
-            for body in iter_bodies(reader, opts.chunk_bytes, head=first):
+            spare: list[bytearray] = []
+            for body in iter_bodies(reader, opts.chunk_bytes, head=first, spare=spare):
                 fast = sina_fast.scan(body) if opts.native else None
                 if fast is not None:
                     line_no += fast.records + fast.empty
-                    yield _fast_batch(fast, body, source, opts)
+                    size = len(body)
+                    if isinstance(body, memoryview) and isinstance(body.obj, bytearray):
+                        spare[:] = [body.obj]  # the native path copied what it keeps
+                    yield _fast_batch(fast, size, source, opts)
                     continue
                 chunk, lines = chunk_from_bytes(body, line_no)
                 line_no += lines
@@ -315,10 +319,8 @@ def _records_sql(
     return "SELECT line, item, text FROM recs"
 
 
-def _fast_batch(
-    fast: sina_fast.FastChunk, body: memoryview | bytes, source: Source, opts: ReadOptions
-) -> Batch:
-    batch = Batch(records_read=fast.records, empty=fast.empty, bytes_read=len(body))
+def _fast_batch(fast: sina_fast.FastChunk, size: int, source: Source, opts: ReadOptions) -> Batch:
+    batch = Batch(records_read=fast.records, empty=fast.empty, bytes_read=size)
     _fill(batch, source, opts, (fast.posts, fast.reposted), fast.users, None)
     return batch
 

@@ -27,7 +27,8 @@ class RunRepeats:
     def __init__(self, tables: frozenset[str], limit: int = 500_000):
         self.tables = tables
         self.limit = limit
-        self._seen: dict[str, pa.Table] = {}
+        # Per table: the newest staged copy of each key, and its keys as text.
+        self._seen: dict[str, tuple[pa.Table, pa.Array]] = {}
 
     def reset(self) -> None:
         self._seen.clear()
@@ -38,44 +39,15 @@ class RunRepeats:
         if table not in self.tables or data.num_rows == 0:
             return data
         keys = list(model.key_of(table))
-        seen = self._seen.get(table)
-        if seen is not None:
-            data = data.filter(pc.invert(self._repeats(data, seen, keys)))
+        if table in self._seen:
+            data = data.filter(pc.invert(_repeats(data, *self._seen[table], keys)))
         if data.num_rows:
             self._remember(table, data, keys)
         return data
 
-    def _repeats(self, data: pa.Table, seen: pa.Table, keys: list[str]) -> pa.Array:
-        values = [c for c in data.column_names if c not in _IGNORED]
-        left = data.select(values).append_column(
-            "_i", pa.array(np.arange(data.num_rows, dtype=np.int64))
-        )
-        joined = left.join(
-            seen.select([*values, "_found"]),
-            keys=keys,
-            join_type="left outer",
-            right_suffix="_seen",
-        ).sort_by("_i")
-        # A row with no twin has NULL in every _seen column, keys aside; `found` tells
-        # them apart from twins whose values are NULL.
-        found = joined.column("_found").is_valid()
-        same = found
-        for c in values:
-            if c in keys or c == "_found":
-                continue
-            a, b = joined.column(c), joined.column(f"{c}_seen")
-            equal = pc.or_kleene(pc.equal(a, b), pc.and_(a.is_null(), b.is_null()))
-            same = pc.and_(same, pc.fill_null(equal, False))
-        out = np.zeros(data.num_rows, dtype=bool)
-        out[joined.column("_i").to_numpy()] = same.to_numpy(zero_copy_only=False)
-        return pa.array(out)
-
     def _remember(self, table: str, data: pa.Table, keys: list[str]) -> None:
-        values = [c for c in data.column_names if c not in _IGNORED]
-        fresh = data.select(values).append_column(
-            "_found", pa.array(np.ones(data.num_rows, dtype=bool))
-        )
-        seen = self._seen.get(table)
+        fresh = data.select([c for c in data.column_names if c not in _IGNORED])
+        seen = self._seen[table][0] if table in self._seen else None
         if seen is not None and seen.num_rows + fresh.num_rows <= self.limit:
             # The newest staged copy of each key is the one to compare with.
             both = pa.concat_tables([seen, fresh]).append_column(
@@ -83,4 +55,34 @@ class RunRepeats:
             )
             last = both.group_by(keys, use_threads=False).aggregate([("_i", "max")])
             fresh = both.take(last.column("_i_max")).drop_columns(["_i"])
-        self._seen[table] = fresh
+        self._seen[table] = (fresh, _key_text(fresh, keys))
+
+
+def _repeats(data: pa.Table, seen: pa.Table, seen_keys: pa.Array, keys: list[str]) -> pa.Array:
+    # Each row's twin in `seen` by a hash look-up of the joined key text (keys are
+    # ids, platforms and times: none holds the separator).
+    where = pc.index_in(_key_text(data, keys), value_set=seen_keys)
+    found = where.is_valid()
+    twins = seen.take(pc.fill_null(where, 0))
+    same = found
+    for c in data.column_names:
+        if c in _IGNORED or c in keys:
+            continue
+        a, b = data.column(c), twins.column(c)
+        equal = pc.or_kleene(pc.equal(a, b), pc.and_(a.is_null(), b.is_null()))
+        same = pc.and_(same, pc.fill_null(equal, False))
+    return same
+
+
+def _key_text(data: pa.Table, keys: list[str]) -> pa.Array:
+    parts = [_text(data.column(k)) for k in keys]
+    joined = parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, "\x1f")
+    return joined.combine_chunks() if isinstance(joined, pa.ChunkedArray) else joined
+
+
+def _text(col: pa.ChunkedArray) -> pa.ChunkedArray:
+    if pa.types.is_string(col.type):
+        return col
+    if pa.types.is_timestamp(col.type):
+        col = pc.cast(col, pa.int64())  # far cheaper to print than a timestamp
+    return pc.cast(col, pa.string())

@@ -185,8 +185,9 @@ def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
 def merge_stage(con: duckdb.DuckDBPyConnection, sources: dict[str, str]) -> WriteCounts:
     """Merge staged rows into their tables inside the caller's transaction; `sources`
     names, per data table, the relation holding its staged rows (stage_files registers
-    them); the caller empties the stage once the transaction has committed. Return what the staged primary records came to: stored (keys new to the store) and
-    duplicate (the rest).
+    them); the caller empties the stage once the transaction has committed. Return what
+    the staged primary records came to: stored (keys new to the store) and duplicate
+    (the rest).
 
     Per table: the newest staged row per key wins (ties: the first to arrive); keys the
     store lacks are inserted, stored rows are updated as `_update` says. The stored table
@@ -225,6 +226,9 @@ def merge_stage(con: duckdb.DuckDBPyConnection, sources: dict[str, str]) -> Writ
         rows = (
             f'(SELECT * FROM "{stage}" SEMI JOIN (SELECT _seq FROM _win WHERE _n = 1) '
             "USING (_seq) UNION ALL BY NAME SELECT * FROM _multi)"
+            if _count(con, "SELECT count(*) FROM _multi")
+            # Every key staged once (a file's own statuses): the stage is the rows.
+            else f'"{stage}"'
         )
         con.execute(
             f'CREATE OR REPLACE TEMP TABLE _old AS SELECT w._seq, w._p FROM _win AS w JOIN "{table}" AS t ON {join}'
