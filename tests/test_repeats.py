@@ -55,6 +55,15 @@ def test_other_tables_and_a_reset_pass_everything() -> None:
     assert repeats.new_rows("accounts", rows).num_rows == 1
 
 
+def test_a_table_whose_rows_rarely_repeat_stops_being_checked() -> None:
+    repeats = RunRepeats(frozenset({"accounts"}))
+    distinct = _accounts([_row(str(i), "甲") for i in range(30_000)])
+    repeats.new_rows("accounts", distinct)
+    more = _accounts([_row(str(i), "甲") for i in range(30_000, 90_000)])
+    assert repeats.new_rows("accounts", more).num_rows == 60_000  # none repeat: checks stop
+    assert repeats.new_rows("accounts", distinct).num_rows == 30_000  # not looked up
+
+
 _ROWS = st.lists(
     st.tuples(
         st.sampled_from(["1", "2", "3"]),

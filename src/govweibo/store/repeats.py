@@ -9,7 +9,9 @@ comes after its twin. So it is left out. Only carried (secondary) rows: a record
 source is about is counted, repeats included.
 
 The memory is bounded: past `limit` remembered keys it starts afresh, which only means
-that some repeats are staged again.
+that some repeats are staged again. And a table whose carried rows rarely repeat (the
+reposters of a corpus, mostly each once) is no longer checked once `PROBE` rows have been:
+the look-ups would cost more than the copies they save.
 """
 
 from __future__ import annotations
@@ -22,6 +24,11 @@ from govweibo import model
 
 _IGNORED = {"run_id", "_seq", "_primary"}
 
+# Rows looked up before a table's checks may stop, and the share of repeats below which
+# they do.
+PROBE = 50_000
+WORTH = 0.5
+
 
 class RunRepeats:
     def __init__(self, tables: frozenset[str], limit: int = 500_000):
@@ -29,18 +36,30 @@ class RunRepeats:
         self.limit = limit
         # Per table: the newest staged copy of each key, and its keys as text.
         self._seen: dict[str, tuple[pa.Table, pa.Array]] = {}
+        self._looked: dict[str, list[int]] = {}  # rows looked up, repeats found
+        self._off: set[str] = set()
 
     def reset(self) -> None:
         self._seen.clear()
+        self._looked.clear()
+        self._off.clear()
 
     def new_rows(self, table: str, data: pa.Table) -> pa.Table:
         """`data` (carried rows of one batch, one per key) less exact repeats of rows
         staged earlier in the run; remembers what it lets through."""
-        if table not in self.tables or data.num_rows == 0:
+        if table not in self.tables or table in self._off or data.num_rows == 0:
             return data
         keys = list(model.key_of(table))
         if table in self._seen:
-            data = data.filter(pc.invert(_repeats(data, *self._seen[table], keys)))
+            same = _repeats(data, *self._seen[table], keys)
+            looked = self._looked.setdefault(table, [0, 0])
+            looked[0] += data.num_rows
+            looked[1] += pc.sum(same).as_py() or 0
+            data = data.filter(pc.invert(same))
+            if looked[0] >= PROBE and looked[1] < WORTH * looked[0]:
+                self._off.add(table)
+                del self._seen[table]
+                return data
         if data.num_rows:
             self._remember(table, data, keys)
         return data
