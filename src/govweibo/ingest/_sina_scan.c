@@ -157,6 +157,25 @@ static inline int utf8_len(const unsigned char *p, const unsigned char *e) {
     return 0;
 }
 
+/* Bytes that may stand in a string as they are: printable ASCII but the quote and the
+ * backslash. */
+static unsigned char PLAIN[256];
+
+static void init_plain(void) {
+    for (int c = 0x20; c < 0x80; c++) PLAIN[c] = c != '"' && c != '\\';
+}
+
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+
+/* Eight bytes all PLAIN: none below 0x20, none from 0x80, no quote, no backslash. */
+static inline int plain8(uint64_t v) {
+    uint64_t below = (v - ONES * 0x20) & ~v;
+    uint64_t q = v ^ (ONES * '"'), b = v ^ (ONES * '\\');
+    uint64_t quote = (q - ONES) & ~q, slash = (b - ONES) & ~b;
+    return ((below | quote | slash | v) & HIGHS) == 0;
+}
+
 /* A string at *pp (on its opening quote). With `out`, its decoded bytes are appended:
  * runs without escapes are validated in place and copied once. */
 static int string(const char **pp, const char *e, Buf *out, int *ascii, int *escaped) {
@@ -165,9 +184,14 @@ static int string(const char **pp, const char *e, Buf *out, int *ascii, int *esc
     for (;;) {
         const char *run = p;
         for (;;) {
-            while (p < e && (unsigned char)*p >= 0x20 && *p != '"' && *p != '\\' &&
-                   (unsigned char)*p < 0x80)
-                p++;
+            /* eight plain ASCII bytes at a time, then byte by byte */
+            while (e - p >= 8) {
+                uint64_t v;
+                memcpy(&v, p, 8);
+                if (!plain8(v)) break;
+                p += 8;
+            }
+            while (p < e && PLAIN[(unsigned char)*p]) p++;
             if (p < e && (unsigned char)*p >= 0x80) {
                 int n = utf8_len((const unsigned char *)p, (const unsigned char *)e);
                 if (!n) return FAIL;
@@ -871,8 +895,45 @@ static int scan_chunk(const char *body, size_t size, int64_t now_us, Chunk *ck) 
 
 /* ---- Python ------------------------------------------------------------------------- */
 
+/* A column buffer handed to Python without a copy: it owns the memory the scan filled
+ * and lends it out through the buffer protocol (Arrow and numpy keep a reference). */
+typedef struct {
+    PyObject_HEAD
+    char *p;
+    Py_ssize_t len;
+} Owned;
+
+static void owned_dealloc(PyObject *self) {
+    free(((Owned *)self)->p);
+    Py_TYPE(self)->tp_free(self);
+}
+
+static int owned_getbuffer(PyObject *self, Py_buffer *view, int flags) {
+    Owned *o = (Owned *)self;
+    static char empty[1];
+    return PyBuffer_FillInfo(view, self, o->p ? o->p : empty, o->len, 1, flags);
+}
+
+static PyBufferProcs OWNED_BUFFER = {owned_getbuffer, NULL};
+
+static PyTypeObject OwnedType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "_sina_scan.Owned",
+    .tp_basicsize = sizeof(Owned),
+    .tp_dealloc = owned_dealloc,
+    .tp_as_buffer = &OWNED_BUFFER,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Memory a scan filled, lent out read-only.",
+};
+
+/* The buffer's memory, now owned by a Python object; `b` is left empty. */
 static PyObject *bytes_of(Buf *b) {
-    return PyBytes_FromStringAndSize(b->p ? b->p : "", (Py_ssize_t)b->len);
+    Owned *o = PyObject_New(Owned, &OwnedType);
+    if (!o) return NULL;
+    o->p = b->p;
+    o->len = (Py_ssize_t)b->len;
+    b->p = NULL;
+    b->len = b->cap = 0;
+    return (PyObject *)o;
 }
 
 static int set(PyObject *d, const char *k, PyObject *v) {
@@ -1005,5 +1066,7 @@ static struct PyModuleDef MODULE = {PyModuleDef_HEAD_INIT, "_sina_scan",
 
 PyMODINIT_FUNC PyInit__sina_scan(void) {
     init_lengths();
+    init_plain();
+    if (PyType_Ready(&OwnedType) < 0) return NULL;
     return PyModule_Create(&MODULE);
 }

@@ -91,14 +91,15 @@ def scan(body: bytes | memoryview, now: float | None = None, parts: int = 2) -> 
     )
 
 
-def _mask(valid: bytes, n: int) -> pa.Buffer | None:
+# The scan's columns come as buffers it filled (bytes-like, not copied).
+def _mask(valid: Any, n: int) -> pa.Buffer | None:
     flags = np.frombuffer(valid, dtype=np.uint8)
     if n == 0 or flags.all():
         return None
     return pa.py_buffer(np.packbits(flags, bitorder="little"))
 
 
-def _strings(col: tuple[bytes, bytes, bytes], n: int) -> pa.Array:
+def _strings(col: tuple[Any, Any, Any], n: int) -> pa.Array:
     offsets, data, valid = col
     arr = pa.Array.from_buffers(
         pa.large_string(), n, [_mask(valid, n), pa.py_buffer(offsets), pa.py_buffer(data)]
@@ -111,7 +112,7 @@ def _column(spec: pa.DataType, col: Any, n: int) -> pa.Array:
         return _strings(col, n)
     if pa.types.is_list(spec):
         offsets, valid, item_offsets, item_data = col
-        items = _strings((item_offsets, item_data, b""), len(item_offsets) // 8 - 1)
+        items = _strings((item_offsets, item_data, b""), memoryview(item_offsets).nbytes // 8 - 1)
         arr = pa.Array.from_buffers(
             pa.large_list(pa.string()),
             n,
