@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -8,7 +9,7 @@ from hypothesis import strategies as st
 
 from govweibo import model
 from govweibo.ingest.ced import _Accumulator
-from govweibo.ingest.ced_reposts import RepostFile, convert, decode_mids
+from govweibo.ingest.ced_reposts import RepostFile, convert, decode_mids, read_repost_file
 from govweibo.ingest.sina_ids import ALPHABET, id_to_mid, mid_to_id
 
 SRC_TIME = datetime(2012, 7, 21, 3, 0, tzinfo=UTC)
@@ -101,3 +102,30 @@ def test_most_well_formed_records_take_the_bulk_path() -> None:
     out = convert([RepostFile(Path("r.json"), items, "3400000000000001", SRC_TIME)])
     assert out.slow == [] and out.posts is not None and out.posts.num_rows == 100
     assert out.posts.column("created_at")[0].as_py() == datetime(2012, 7, 21, 2, 0, tzinfo=UTC)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(records, max_size=25), st.booleans())
+def test_scanned_files_give_the_rows_parsed_files_give(items: list, has_source: bool) -> None:
+    """A repost file read by the native scan (columns) and by json.loads (records)."""
+    raw = json.dumps(items, ensure_ascii=False).encode()
+    src = "3400000000000001" if has_source else None
+    scanned = read_repost_file(Path("r.json"), raw, src, SRC_TIME)
+    expected, rejected = _one_by_one([RepostFile(Path("r.json"), items, src, SRC_TIME)])
+    acc = _Accumulator(SRC_TIME)
+    acc.repost_files.append(scanned)
+    batch = acc.flush()
+    got = batch.primary["posts"].to_pylist() if "posts" in batch.primary else []
+    key = lambda r: (r["post_id"], str(r))  # noqa: E731
+    assert sorted(got, key=key) == sorted(expected, key=key)
+    assert len(batch.rejects) == rejected
+
+
+def test_a_plain_repost_file_is_scanned_natively() -> None:
+    raw = json.dumps(
+        [{"kids": [], "uid": 5, "parent": "", "text": "转", "mid": "z6AQz0uPP", "date": "x"}]
+    ).encode()
+    f = read_repost_file(Path("r.json"), raw, "1", SRC_TIME)
+    assert f.columns is not None and f.items_ is None
+    assert f.columns.column("uid").to_pylist() == ["5"]
+    assert read_repost_file(Path("r.json"), b'[{"uid": true}]', "1", SRC_TIME).columns is None

@@ -974,6 +974,91 @@ static PyObject *users_py(Users *u) {
     return d;
 }
 
+/* ---- CED repost files: [{"mid", "uid", "parent", "text", "date", "kids"}, ...] ------ */
+
+enum { R_MID, R_UID, R_PARENT, R_TEXT, R_DATE, R_N };
+static const char *REPOST_KEYS[R_N] = {"mid", "uid", "parent", "text", "date"};
+static size_t REPOST_LENS[R_N];
+
+static void init_repost_lengths(void) {
+    for (int i = 0; i < R_N; i++) REPOST_LENS[i] = strlen(REPOST_KEYS[i]);
+}
+
+static int repost_member(Ctx *cx, void *t, const char *k, size_t klen, const char **pp,
+                         const char *e) {
+    Val *v = t;
+    int i = find(REPOST_KEYS, REPOST_LENS, R_N, k, klen);
+    if (i < 0) return skip(pp, e, 1);
+    return slot(cx, &v[i], pp, e);
+}
+
+/* A string, or for `uid` a plain integer (its digits, as str(int) prints them); NULL
+ * when absent or null; anything else declines (json.loads' reading decides then). */
+static int put_field(Ctx *cx, SCol *c, const Val *v, int ints) {
+    if (v->kind == V_ABSENT || v->kind == V_NULL) return scol_put(c, NULL, 0, 0);
+    if (v->kind != V_STR && !(ints && v->kind == V_INT)) return FAIL;
+    const char *t;
+    size_t n;
+    render(cx, v, &t, &n);
+    return scol_put(c, t, n, 1);
+}
+
+static int scan_repost_array(const char *b, size_t size, SCol *cols, int64_t *rows) {
+    Ctx cx = {0};
+    const char *p = ws(b, b + size), *e = b + size;
+    int ok = p < e && *p == '[';
+    if (ok) p = ws(p + 1, e);
+    if (ok && p < e && *p == ']') {
+        p++;
+    } else {
+        while (ok) {
+            Val v[R_N];
+            memset(v, 0, sizeof v);
+            cx.line = b;
+            ok = p < e && *p == '{' && object(&cx, &p, e, v, repost_member);
+            for (int k = 0; ok && k < R_N; k++) ok = put_field(&cx, &cols[k], &v[k], k == R_UID);
+            if (!ok) break;
+            (*rows)++;
+            p = ws(p, e);
+            if (p < e && *p == ',') { p = ws(p + 1, e); continue; }
+            if (p < e && *p == ']') { p++; break; }
+            ok = 0;
+        }
+    }
+    ok = ok && ws(p, e) == e;
+    buf_free(&cx.arena);
+    return ok;
+}
+
+/* scan_reposts(file bytes): (rows, [(offsets, bytes, valid)] for mid, uid, parent, text,
+ * date), or None where json.loads must read the file. */
+static PyObject *scan_reposts(PyObject *self, PyObject *args) {
+    (void)self;
+    Py_buffer body;
+    if (!PyArg_ParseTuple(args, "y*", &body)) return NULL;
+    SCol cols[R_N];
+    memset(cols, 0, sizeof cols);
+    int64_t rows = 0;
+    int ok = 1;
+    for (int k = 0; k < R_N; k++) ok = ok && scol_init(&cols[k]);
+    if (ok) {
+        Py_BEGIN_ALLOW_THREADS
+        ok = scan_repost_array(body.buf, (size_t)body.len, cols, &rows);
+        Py_END_ALLOW_THREADS
+    }
+    PyBuffer_Release(&body);
+    PyObject *out;
+    if (!ok) {
+        out = Py_None;
+        Py_INCREF(out);
+    } else {
+        out = Py_BuildValue("(L[NNNNN])", (long long)rows, scol_py(&cols[0]), scol_py(&cols[1]),
+                            scol_py(&cols[2]), scol_py(&cols[3]), scol_py(&cols[4]));
+    }
+    for (int k = 0; k < R_N; k++) scol_free(&cols[k]);
+    return out;
+}
+
 #define MAX_PARTS 8
 
 typedef struct {
@@ -1058,6 +1143,8 @@ static PyObject *scan(PyObject *self, PyObject *args) {
 static PyMethodDef METHODS[] = {
     {"scan", scan, METH_VARARGS,
      "scan(body, now_us, parts=1) -> the columns of a chunk of Sina status lines, per part, or None"},
+    {"scan_reposts", scan_reposts, METH_VARARGS,
+     "scan_reposts(body) -> (rows, columns mid, uid, parent, text, date) of a CED repost file, or None"},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef MODULE = {PyModuleDef_HEAD_INIT, "_sina_scan",
@@ -1066,6 +1153,7 @@ static struct PyModuleDef MODULE = {PyModuleDef_HEAD_INIT, "_sina_scan",
 
 PyMODINIT_FUNC PyInit__sina_scan(void) {
     init_lengths();
+    init_repost_lengths();
     init_plain();
     if (PyType_Ready(&OwnedType) < 0) return NULL;
     return PyModule_Create(&MODULE);

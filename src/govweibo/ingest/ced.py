@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from govweibo import model
 from govweibo.ingest.base import ReadOptions, Source
-from govweibo.ingest.ced_reposts import RepostFile, convert
+from govweibo.ingest.ced_reposts import RepostFile, convert, read_repost_file
 from govweibo.ingest.sina_ids import mid_to_id
 from govweibo.model import Account, AccountObservation, Batch, Post, PostLabel, Reject
 
@@ -248,15 +248,13 @@ class _Accumulator:
         self, path: Path, raw: bytes, src_id: str | None, src_time: datetime | None
     ) -> None:
         try:
-            items = json.loads(raw)
-            if not isinstance(items, list):
-                raise ValueError("expected a JSON array of reposts")
+            reposts = read_repost_file(path, raw, src_id, src_time)
         except (json.JSONDecodeError, UnicodeDecodeError, ValueError) as exc:
             self.read += 1
             self.reject(path, 0, f"malformed repost file: {exc}", raw.decode("utf-8", "replace"))
             return
-        self.read += len(items)
-        self.repost_files.append(RepostFile(path, items, src_id, src_time))
+        self.read += reposts.count
+        self.repost_files.append(reposts)
 
     def _add_repost(
         self, path: Path, i: int, rec: Any, src_id: str | None, src_time: datetime | None

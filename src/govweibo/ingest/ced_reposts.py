@@ -10,7 +10,7 @@ what is wrong with it. Both paths give identical rows for the records they share
 
 from __future__ import annotations
 
-import itertools
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from govweibo import model
+from govweibo.ingest.sina_fast import _sina_scan
 from govweibo.ingest.sina_ids import ALPHABET
 
 _MID_FULL = r"^[0-9A-Za-z]{1,12}$"
@@ -34,12 +35,56 @@ _BEIJING_OFFSET_S = 8 * 3600
 
 @dataclass
 class RepostFile:
-    """The records of one repost file and the source post they hang from."""
+    """The records of one repost file and the source post they hang from: parsed by
+    json.loads (`items`), or scanned natively into columns (`columns`, with `raw`, the
+    file's bytes, parsed only if a record needs the per-record path)."""
 
     path: Any
-    items: list[Any]
+    items_: list[Any] | None
     src_id: str | None
     src_time: datetime | None
+    columns: pa.Table | None = None
+    raw: bytes | None = None
+
+    @property
+    def items(self) -> list[Any]:
+        if self.items_ is None:
+            self.items_ = json.loads(self.raw or b"[]")
+        return self.items_
+
+    @property
+    def count(self) -> int:
+        return self.columns.num_rows if self.columns is not None else len(self.items)
+
+
+def read_repost_file(
+    path: Any, raw: bytes, src_id: str | None, src_time: datetime | None
+) -> RepostFile:
+    """The file's records; raises ValueError (or json's) where it is not a JSON array."""
+    scanned = _sina_scan.scan_reposts(raw) if _sina_scan is not None else None
+    if scanned is not None:
+        rows, cols = scanned
+        table = pa.table(
+            {name: _scanned_strings(col, rows) for name, col in zip(_SCANNED, cols, strict=True)}
+        )
+        return RepostFile(path, None, src_id, src_time, table, raw)
+    items = json.loads(raw)
+    if not isinstance(items, list):
+        raise ValueError("expected a JSON array of reposts")
+    return RepostFile(path, items, src_id, src_time)
+
+
+_SCANNED = ("mid", "uid", "parent", "text", "date")
+
+
+def _scanned_strings(col: tuple[Any, Any, Any], n: int) -> pa.Array:
+    offsets, data, valid = col
+    flags = np.frombuffer(valid, dtype=np.uint8)
+    mask = None if n == 0 or flags.all() else pa.py_buffer(np.packbits(flags, bitorder="little"))
+    arr = pa.Array.from_buffers(
+        pa.large_string(), n, [mask, pa.py_buffer(offsets), pa.py_buffer(data)]
+    )
+    return arr.cast(pa.string())
 
 
 @dataclass
@@ -50,13 +95,17 @@ class Converted:
     slow: list[tuple[RepostFile, int]] = field(default_factory=list)
 
 
-def decode_mids(mids: list[str]) -> tuple[np.ndarray, np.ndarray]:
+def decode_mids(mids: pa.Array | list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Numeric ids of base62 mids (all matching [0-9A-Za-z]{1,12}) as int64, and a mask
     of those the int64 form represents exactly as `sina_ids.mid_to_id` would print them."""
-    if not mids:
+    if len(mids) == 0:
         return np.zeros(0, np.int64), np.zeros(0, bool)
-    padded = np.array([m.rjust(12, "0") for m in mids], dtype="S12")
-    digits = _LUT[padded.view(np.uint8).reshape(-1, 12)]
+    arr = mids if isinstance(mids, pa.Array) else pa.array(mids, pa.string())
+    padded = pc.utf8_lpad(arr, 12, "0").cast(pa.large_string())
+    # Every value is now 12 bytes long: the data buffer is an n x 12 matrix.
+    start = np.frombuffer(padded.buffers()[1], np.int64)[padded.offset]
+    raw = np.frombuffer(padded.buffers()[2], np.uint8)[start : start + 12 * len(padded)]
+    digits = _LUT[raw.reshape(-1, 12)]
     weights = np.array([62**3, 62**2, 62, 1], dtype=np.int64)
     g0, g1, g2 = (digits[:, k : k + 4] @ weights for k in (0, 4, 8))
     # Each 4-character group is printed as 7 decimal digits; larger values, and ids
@@ -74,12 +123,19 @@ def _strings(values: list[Any]) -> pa.Array:
     return pa.array([v if type(v) is str else None for v in values], pa.string())
 
 
-def convert(files: list[RepostFile]) -> Converted:
-    lengths = np.array([len(f.items) for f in files], np.int64)
-    file_of = np.repeat(np.arange(len(files)), lengths)
-    item_of = np.arange(len(file_of)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    recs = list(itertools.chain.from_iterable(f.items for f in files))
-    # One pass over the records, then whole columns.
+def _columns(f: RepostFile) -> tuple[pa.Table, np.ndarray, np.ndarray]:
+    """A file's records as string columns, with whether each is a JSON object and has a
+    parent (Python's truth of the value, as the per-record path tests it)."""
+    if f.columns is not None:
+        cols = f.columns
+        n = cols.num_rows
+        # A uid of "" is no uid, as in the per-record path.
+        uid = cols.column("uid")
+        cols = cols.set_column(1, "uid", pc.if_else(pc.equal(pc.utf8_length(uid), 0), None, uid))
+        parent = cols.column("parent")
+        has_parent = pc.fill_null(pc.greater(pc.utf8_length(parent), 0), False)
+        return cols, np.ones(n, bool), has_parent.to_numpy(zero_copy_only=False)
+    recs = f.items
     fields = [
         (r.get("mid"), r.get("uid"), r.get("parent"), r.get("text"), r.get("date"))
         if type(r) is dict
@@ -89,25 +145,46 @@ def convert(files: list[RepostFile]) -> Converted:
     mids, uids, parents, texts, dates = (
         (list(c) for c in zip(*fields, strict=True)) if fields else ([],) * 5
     )
+    uid_str = [u if type(u) is str and u else str(u) if type(u) is int else None for u in uids]
+    table = pa.table(
+        {
+            "mid": _strings(mids),
+            "uid": pa.array(uid_str, pa.string()),
+            "parent": _strings(parents),
+            "text": _strings(texts),
+            "date": _strings(dates),
+        }
+    )
+    is_dict = np.array([type(r) is dict for r in recs], bool)
+    return table, is_dict, np.array([bool(p) for p in parents], bool)
+
+
+def convert(files: list[RepostFile]) -> Converted:
+    lengths = np.array([f.count for f in files], np.int64)
+    file_of = np.repeat(np.arange(len(files)), lengths)
+    item_of = np.arange(len(file_of)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    parts = [_columns(f) for f in files]
+    empty = pa.table({k: pa.array([], pa.string()) for k in _SCANNED})
+    cols = pa.concat_tables([p[0] for p in parts] or [empty]).combine_chunks()
+    is_dict = np.concatenate([p[1] for p in parts] or [np.zeros(0, bool)])
+    has_parent = np.concatenate([p[2] for p in parts] or [np.zeros(0, bool)])
     has_src = np.array([f.src_id is not None for f in files], bool)[file_of]
-    ok = has_src & np.array([type(r) is dict for r in recs], bool)
-    mid_arr = _strings(mids)
+    ok = has_src & is_dict
+    mid_arr = cols.column("mid").combine_chunks()
     mid_ok = pc.fill_null(pc.match_substring_regex(mid_arr, _MID_FULL), False).to_numpy(
         zero_copy_only=False
     )
-    post_ids, exact = decode_mids(pc.if_else(mid_ok, mid_arr, "0").to_pylist())
+    post_ids, exact = decode_mids(pc.if_else(mid_ok, mid_arr, "0"))
     ok &= mid_ok & exact
     # A falsy parent means a direct repost of the source, as in the per-record path.
-    has_parent = np.array([bool(p) for p in parents], bool)
-    par_arr = _strings(parents)
+    par_arr = cols.column("parent").combine_chunks()
     par_ok = pc.fill_null(pc.match_substring_regex(par_arr, _MID_FULL), False).to_numpy(
         zero_copy_only=False
     )
-    par_ids, par_exact = decode_mids(pc.if_else(par_ok, par_arr, "0").to_pylist())
+    par_ids, par_exact = decode_mids(pc.if_else(par_ok, par_arr, "0"))
     ok &= ~has_parent | (par_ok & par_exact)
-    uid_str = [u if type(u) is str and u else str(u) if type(u) is int else None for u in uids]
-    ok &= np.array([u is not None for u in uid_str], bool)
-    stripped = pc.utf8_trim_whitespace(_strings(dates))
+    ok &= cols.column("uid").is_valid().to_numpy(zero_copy_only=False)
+    stripped = pc.utf8_trim_whitespace(cols.column("date").combine_chunks())
     when = pc.strptime(stripped, format=_DATE_FORMAT, unit="s", error_is_null=True)
     # Arrow rolls impossible dates over (2月30日 -> 3月2日); Python refuses them. Only a
     # date that prints back as it was read is taken here.
@@ -126,9 +203,8 @@ def convert(files: list[RepostFile]) -> Converted:
     parent_ids = pc.if_else(
         pa.array(has_parent[keep]), pa.array(par_ids[keep]).cast(pa.string()), src
     )
-    text_col = _strings(texts).take(take)
-    chains = [_CHAIN.findall(t) if t and "//@" in t else [] for t in text_col.to_pylist()]
-    authors = pa.array(uid_str, pa.string()).take(take)
+    text_col = cols.column("text").combine_chunks().take(take)
+    authors = cols.column("uid").combine_chunks().take(take)
     m = len(keep)
     out.posts = model.conform(
         "posts",
@@ -142,7 +218,7 @@ def convert(files: list[RepostFile]) -> Converted:
                 "text": text_col,
                 "retweeted_post_id": src,
                 "parent_post_id": parent_ids,
-                "repost_chain": pa.array(chains, pa.list_(pa.string())),
+                "repost_chain": _chains(text_col),
             }
         ),
     )
@@ -151,3 +227,14 @@ def convert(files: list[RepostFile]) -> Converted:
         pa.table({"platform": model.constant("weibo", pa.string(), m), "account_id": authors}),
     )
     return out
+
+
+def _chains(texts: pa.Array) -> pa.Array:
+    """The `//@name:` chain of each text, by Python's `re` as in the per-record path; only
+    texts holding `//@` go through it."""
+    has = pc.fill_null(pc.match_substring(texts, "//@"), False).to_numpy(zero_copy_only=False)
+    chains: list[list[str]] = [[] for _ in range(len(texts))]
+    where = np.flatnonzero(has)
+    for i, t in zip(where, texts.take(pa.array(where)).to_pylist(), strict=True):
+        chains[i] = _CHAIN.findall(t)
+    return pa.array(chains, pa.list_(pa.string()))
