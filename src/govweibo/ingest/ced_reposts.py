@@ -81,10 +81,9 @@ def _scanned_strings(col: tuple[Any, Any, Any], n: int) -> pa.Array:
     offsets, data, valid = col
     flags = np.frombuffer(valid, dtype=np.uint8)
     mask = None if n == 0 or flags.all() else pa.py_buffer(np.packbits(flags, bitorder="little"))
-    arr = pa.Array.from_buffers(
+    return pa.Array.from_buffers(
         pa.large_string(), n, [mask, pa.py_buffer(offsets), pa.py_buffer(data)]
     )
-    return arr.cast(pa.string())
 
 
 @dataclass
@@ -120,21 +119,16 @@ _NO_FIELDS = (None, None, None, None, None)
 
 def _strings(values: list[Any]) -> pa.Array:
     """The values that are strings, others NULL (a JSON number is not a mid)."""
-    return pa.array([v if type(v) is str else None for v in values], pa.string())
+    return pa.array([v if type(v) is str else None for v in values], pa.large_string())
 
 
-def _columns(f: RepostFile) -> tuple[pa.Table, np.ndarray, np.ndarray]:
+def _columns(f: RepostFile) -> tuple[pa.Table, np.ndarray | None, np.ndarray | None]:
     """A file's records as string columns, with whether each is a JSON object and has a
-    parent (Python's truth of the value, as the per-record path tests it)."""
+    parent (Python's truth of the value, as the per-record path tests it); None for
+    both where the native scan read the file (every record an object, every value a
+    string or NULL: decided on the whole column, in `convert`)."""
     if f.columns is not None:
-        cols = f.columns
-        n = cols.num_rows
-        # A uid of "" is no uid, as in the per-record path.
-        uid = cols.column("uid")
-        cols = cols.set_column(1, "uid", pc.if_else(pc.equal(pc.utf8_length(uid), 0), None, uid))
-        parent = cols.column("parent")
-        has_parent = pc.fill_null(pc.greater(pc.utf8_length(parent), 0), False)
-        return cols, np.ones(n, bool), has_parent.to_numpy(zero_copy_only=False)
+        return f.columns, None, None
     recs = f.items
     fields = [
         (r.get("mid"), r.get("uid"), r.get("parent"), r.get("text"), r.get("date"))
@@ -149,7 +143,7 @@ def _columns(f: RepostFile) -> tuple[pa.Table, np.ndarray, np.ndarray]:
     table = pa.table(
         {
             "mid": _strings(mids),
-            "uid": pa.array(uid_str, pa.string()),
+            "uid": pa.array(uid_str, pa.large_string()),
             "parent": _strings(parents),
             "text": _strings(texts),
             "date": _strings(dates),
@@ -164,10 +158,22 @@ def convert(files: list[RepostFile]) -> Converted:
     file_of = np.repeat(np.arange(len(files)), lengths)
     item_of = np.arange(len(file_of)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
     parts = [_columns(f) for f in files]
-    empty = pa.table({k: pa.array([], pa.string()) for k in _SCANNED})
+    empty = pa.table({k: pa.array([], pa.large_string()) for k in _SCANNED})
     cols = pa.concat_tables([p[0] for p in parts] or [empty]).combine_chunks()
-    is_dict = np.concatenate([p[1] for p in parts] or [np.zeros(0, bool)])
-    has_parent = np.concatenate([p[2] for p in parts] or [np.zeros(0, bool)])
+    cols = pa.table({k: cols.column(k).cast(pa.string()) for k in _SCANNED})
+    # Scanned files: every record an object; a uid of "" is no uid, and a parent is there
+    # when it is a non-empty string, as the per-record path reads them.
+    scanned = np.repeat([p[1] is None for p in parts], lengths)
+    is_dict = np.ones(len(file_of), bool)
+    has_parent = pc.fill_null(pc.greater(pc.utf8_length(cols.column("parent")), 0), False)
+    has_parent = has_parent.to_numpy(zero_copy_only=False).copy()
+    if not scanned.all():
+        parsed = ~scanned
+        is_dict[parsed] = np.concatenate([p[1] for p in parts if p[1] is not None])
+        has_parent[parsed] = np.concatenate([p[2] for p in parts if p[2] is not None])
+    uid = cols.column("uid")
+    blank = pc.and_(pa.array(scanned), pc.equal(pc.utf8_length(uid), 0))
+    cols = cols.set_column(1, "uid", pc.if_else(blank, None, uid))
     has_src = np.array([f.src_id is not None for f in files], bool)[file_of]
     ok = has_src & is_dict
     mid_arr = cols.column("mid").combine_chunks()
