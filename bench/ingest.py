@@ -2,6 +2,7 @@
 
     python bench/ingest.py --posts 1000000        # synthetic Sina API JSON lines
     python bench/ingest.py --ced ../shared/data/ced
+    python bench/ingest.py --sql-reader           # without the native extension
 
 Each measurement runs in a fresh subprocess so peak RSS is that run's alone.
 """
@@ -19,7 +20,7 @@ from pathlib import Path
 
 CHILD = r"""
 import json, resource, sys, time
-mode, path, db = sys.argv[1:4]
+mode, path, db, native = sys.argv[1:5]
 t = time.perf_counter()
 if mode == "floor":
     import duckdb
@@ -40,10 +41,10 @@ if mode == "floor":
     if not path.endswith("l"):
         n += con.execute("SELECT count(*) FROM s").fetchone()[0]
 else:
-    from govweibo.ingest import ingest
+    from govweibo.ingest import ReadOptions, ingest
     from govweibo.store import Store
     with Store(db) as s:
-        summary = ingest(s, [path])
+        summary = ingest(s, [path], options=ReadOptions(native=native == "1"))
         n = summary.total("records_read")
 elapsed = time.perf_counter() - t
 usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -101,12 +102,12 @@ def synth_lines(path: Path, n: int) -> None:
             fh.write(json.dumps(s, ensure_ascii=False) + "\n")
 
 
-def measure(mode: str, path: Path, workdir: Path) -> dict[str, float]:
+def measure(mode: str, path: Path, workdir: Path, native: bool = True) -> dict[str, float]:
     db = workdir / f"{mode}-{path.name}.duckdb"
     for p in (db, Path(str(db) + ".wal")):
         p.unlink(missing_ok=True)
     out = subprocess.run(
-        [sys.executable, "-c", CHILD, mode, str(path), str(db)],
+        [sys.executable, "-c", CHILD, mode, str(path), str(db), "1" if native else "0"],
         check=True,
         capture_output=True,
         text=True,
@@ -123,9 +124,9 @@ def size_of(path: Path) -> int:
     )
 
 
-def report(name: str, path: Path, workdir: Path) -> None:
+def report(name: str, path: Path, workdir: Path, native: bool) -> None:
     mb = size_of(path) / 1e6
-    ours = measure("govweibo", path, workdir)
+    ours = measure("govweibo", path, workdir, native)
     floor = measure("floor", path, workdir)
     print(f"== {name}: {mb:,.0f} MB")
     for label, r in (("govweibo ingest", ours), ("duckdb read_json", floor)):
@@ -149,6 +150,11 @@ def main() -> None:
         "--ced", type=Path, default=Path(__file__).resolve().parents[2] / "shared/data/ced"
     )
     ap.add_argument("--skip-synthetic", action="store_true")
+    ap.add_argument(
+        "--sql-reader",
+        action="store_true",
+        help="read without the native extension (SQL, json.loads), as where it is not built",
+    )
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -157,10 +163,10 @@ def main() -> None:
             t = time.perf_counter()
             synth_lines(lines, args.posts)
             print(f"(wrote {args.posts:,} statuses in {time.perf_counter() - t:.1f} s)")
-            report(f"{args.posts:,} synthetic API statuses", lines, work)
+            report(f"{args.posts:,} synthetic API statuses", lines, work, not args.sql_reader)
             lines.unlink()
         if args.ced.exists():
-            report("CED corpus", args.ced, work)
+            report("CED corpus", args.ced, work, not args.sql_reader)
         else:
             print(f"CED corpus not found at {args.ced}: skipped")
 

@@ -69,14 +69,8 @@ records = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=60, deadline=None)
-@given(
-    st.lists(st.one_of(records, st.sampled_from([[], "x", 5])), max_size=25),
-    st.booleans(),
-)
-def test_bulk_rows_equal_one_by_one_rows(items: list, has_source: bool) -> None:
-    f = RepostFile(Path("r.json"), items, "3400000000000001" if has_source else None, SRC_TIME)
-    expected, rejected = _one_by_one([f])
+def _assert_bulk_equals(f: RepostFile, expected: list[dict], rejected: int) -> None:
+    """The bulk path's rows for `f` are the per-record path's (`expected`, `rejected`)."""
     acc = _Accumulator(SRC_TIME)
     acc.repost_files.append(f)
     batch = acc.flush()
@@ -86,6 +80,16 @@ def test_bulk_rows_equal_one_by_one_rows(items: list, has_source: bool) -> None:
     assert len(batch.rejects) == rejected
     accounts = batch.secondary.get("accounts")
     assert (accounts.num_rows if accounts is not None else 0) == len(expected)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.one_of(records, st.sampled_from([[], "x", 5])), max_size=25),
+    st.booleans(),
+)
+def test_bulk_rows_equal_one_by_one_rows(items: list, has_source: bool) -> None:
+    f = RepostFile(Path("r.json"), items, "3400000000000001" if has_source else None, SRC_TIME)
+    _assert_bulk_equals(f, *_one_by_one([f]))
 
 
 def test_most_well_formed_records_take_the_bulk_path() -> None:
@@ -111,14 +115,7 @@ def test_scanned_files_give_the_rows_parsed_files_give(items: list, has_source: 
     raw = json.dumps(items, ensure_ascii=False).encode()
     src = "3400000000000001" if has_source else None
     scanned = read_repost_file(Path("r.json"), raw, src, SRC_TIME)
-    expected, rejected = _one_by_one([RepostFile(Path("r.json"), items, src, SRC_TIME)])
-    acc = _Accumulator(SRC_TIME)
-    acc.repost_files.append(scanned)
-    batch = acc.flush()
-    got = batch.primary["posts"].to_pylist() if "posts" in batch.primary else []
-    key = lambda r: (r["post_id"], str(r))  # noqa: E731
-    assert sorted(got, key=key) == sorted(expected, key=key)
-    assert len(batch.rejects) == rejected
+    _assert_bulk_equals(scanned, *_one_by_one([RepostFile(Path("r.json"), items, src, SRC_TIME)]))
 
 
 def test_a_plain_repost_file_is_scanned_natively() -> None:

@@ -25,8 +25,9 @@ class ReadOptions:
     chunk_bytes: int = 32 << 20
     mapping: Path | None = None
     platform: str = "weibo"
-    # Map plain Sina status chunks natively (ingest/sina_fast.py) where the extension is
-    # built; False maps every chunk in SQL (the parity tests compare the two).
+    # Read with the native extension where it is built: plain Sina status chunks
+    # (ingest/sina_fast.py) and CED repost files (ced_reposts.py). False: SQL and
+    # json.loads only (the parity tests compare the two).
     native: bool = True
 
     def recorded(self) -> dict[str, Any]:

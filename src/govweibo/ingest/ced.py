@@ -115,7 +115,7 @@ class CedReader:
             else [source.path.name]
         )
         digest = hashlib.sha256()
-        acc = _Accumulator(source.observed_at)
+        acc = _Accumulator(source.observed_at, native=opts.native)
         for name in names:
             self._read_event(root, name, acc, digest)
             if acc.size >= RECORDS_PER_BATCH:
@@ -144,8 +144,9 @@ class CedReader:
 
 
 class _Accumulator:
-    def __init__(self, observed_at: datetime):
+    def __init__(self, observed_at: datetime, native: bool = True):
         self.observed_at = observed_at
+        self.native = native
         self.reset()
 
     def reset(self) -> None:
@@ -248,7 +249,7 @@ class _Accumulator:
         self, path: Path, raw: bytes, src_id: str | None, src_time: datetime | None
     ) -> None:
         try:
-            reposts = read_repost_file(path, raw, src_id, src_time)
+            reposts = read_repost_file(path, raw, src_id, src_time, self.native)
         except (json.JSONDecodeError, UnicodeDecodeError, ValueError) as exc:
             self.read += 1
             self.reject(path, 0, f"malformed repost file: {exc}", raw.decode("utf-8", "replace"))

@@ -58,10 +58,11 @@ class RepostFile:
 
 
 def read_repost_file(
-    path: Any, raw: bytes, src_id: str | None, src_time: datetime | None
+    path: Any, raw: bytes, src_id: str | None, src_time: datetime | None, native: bool = True
 ) -> RepostFile:
-    """The file's records; raises ValueError (or json's) where it is not a JSON array."""
-    scanned = _sina_scan.scan_reposts(raw) if _sina_scan is not None else None
+    """The file's records; raises ValueError (or json's) where it is not a JSON array.
+    `native`: scan it with the extension where it is built."""
+    scanned = _sina_scan.scan_reposts(raw) if native and _sina_scan is not None else None
     if scanned is not None:
         rows, cols = scanned
         table = pa.table(
