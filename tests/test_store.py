@@ -238,3 +238,15 @@ def test_ingest_memory_limit_is_lifted_after_the_run_unless_the_user_set_one(
         assert limit(store) == chosen
         store.finish_run(run, checksum=None)
         assert limit(store) == chosen
+
+
+def test_a_stage_left_by_a_store_that_is_gone_is_not_merged(tmp_path: Path) -> None:
+    path = tmp_path / "k.duckdb"
+    dying = Store(path)
+    run = dying.begin_run("a", "test", {}, 0)
+    dying.write(run, _one_post("1"))  # committed to the stage
+    dying.close()  # killed before finish_run
+    path.unlink()  # the user deletes the store file and starts again
+    with Store(path) as store:
+        store.begin_run("b", "test", {}, 0)
+        assert store.counts()["posts"] == 0  # the old store's staged row is not this one's

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -85,7 +86,7 @@ class Store:
         self._ibis: Any = None
         self._in_transaction = False
         self._seq = 0
-        self._stage = StageFiles(self.path)
+        self._stage = StageFiles(self.path, self._store_id()) if not read_only else None
         self._repeats = RunRepeats(REPEATED_PER_BATCH)
 
     def __enter__(self) -> Store:
@@ -96,8 +97,24 @@ class Store:
 
     def close(self) -> None:
         self.con.close()
-        if not self.read_only:
-            self._stage.close()
+        if self._stage is not None:
+            self.stage.close()
+
+    def _store_id(self) -> str:
+        """This store's own id (schema_meta 'store_id'), made on first need: it tells its
+        stage folder from one left by another store of the same file name."""
+        row = self.con.execute("SELECT value FROM schema_meta WHERE key = 'store_id'").fetchone()
+        if row:
+            return str(row[0])
+        store_id = uuid.uuid4().hex
+        self.con.execute("INSERT INTO schema_meta VALUES ('store_id', ?)", [store_id])
+        return store_id
+
+    @property
+    def stage(self) -> StageFiles:
+        if self._stage is None:
+            raise StoreError(f"store {self.path} is open read-only: it cannot ingest")
+        return self._stage
 
     # Reading -------------------------------------------------------------
 
@@ -207,7 +224,7 @@ class Store:
                 seq=self._seq,
                 source_path=run.source_path,
                 fmt=run.format,
-                stage=self._stage,
+                stage=self.stage,
                 repeats=self._repeats,
             )
             self.con.execute(
@@ -219,7 +236,7 @@ class Store:
         except Exception:
             self._in_transaction = False
             self.con.execute("ROLLBACK")
-            self._stage.discard_pending()
+            self.stage.discard_pending()
             raise
         if commit:
             self.commit()
@@ -231,16 +248,16 @@ class Store:
             self._in_transaction = False
             # Files first: a process killed between the two leaves rows staged whose
             # counts the run lacks, never counts without their rows.
-            self._stage.publish()
+            self.stage.publish()
             self.con.execute("COMMIT")
 
     def _merge(self, run_id: int) -> None:
         """Merge the staged rows into the data tables and add what they came to to the
         run's counts: one transaction, so a process killed here leaves them staged."""
         ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-        want = self._stage.rows() * MERGE_BYTES_PER_ROW
+        want = self.stage.rows() * MERGE_BYTES_PER_ROW
         self._limit_memory(max(INGEST_MEMORY, min(want, int(ram * MERGE_MEMORY_SHARE))))
-        tables = self._stage.register(self.con)
+        tables = self.stage.register(self.con)
         self.con.execute("BEGIN TRANSACTION")
         try:
             counts = merge_stage(self.con, {t: f"_staged_{t}" for t in tables})
@@ -256,11 +273,11 @@ class Store:
         finally:
             for t in tables:
                 self.con.execute(f'DROP VIEW IF EXISTS "_staged_{t}"')
-        self._stage.clear()
+        self.stage.clear()
         self.con.execute("CHECKPOINT")
 
     def _merge_leftovers(self) -> None:
-        if not self._stage.rows():
+        if not self.stage.rows():
             return
         row = self.con.execute(
             "SELECT max(run_id) FROM ingest_runs WHERE status IN ('running', 'interrupted')"

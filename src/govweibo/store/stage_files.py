@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 from govweibo import model
 
 _PENDING = ".pending"
+_MARKER = "store-id"  # whose stage it is (schema_meta 'store_id')
 
 
 def stage_schema(table: str) -> pa.Schema:
@@ -38,19 +39,28 @@ def stage_schema(table: str) -> pa.Schema:
 class StageFiles:
     """The stage of one store: a folder per data table."""
 
-    def __init__(self, store_path: str):
+    def __init__(self, store_path: str, store_id: str):
         if store_path == ":memory:":
             self.root = Path(tempfile.mkdtemp(prefix="govweibo-stage-"))
             self._own = True
         else:
             self.root = Path(store_path + ".stage")
             self._own = False
+        self.store_id = store_id
         self._pending: list[Path] = []
         self._n = 0
+        marker = self.root / _MARKER
+        if self.root.exists() and (not marker.exists() or marker.read_text().strip() != store_id):
+            # Left by a store that is gone (deleted or replaced under the same name):
+            # its rows belong to no store that can be merged into.
+            shutil.rmtree(self.root)
 
     def write(self, table: str, data: pa.Table) -> None:
         folder = self.root / table
         folder.mkdir(parents=True, exist_ok=True)
+        marker = self.root / _MARKER
+        if not marker.exists():
+            marker.write_text(self.store_id)
         self._n += 1
         path = folder / f"{int(data.column('_seq')[0].as_py()):020d}-{self._n}.parquet{_PENDING}"
         pq.write_table(
@@ -102,5 +112,6 @@ class StageFiles:
     def close(self) -> None:
         if self._own:
             shutil.rmtree(self.root, ignore_errors=True)
-        elif self.root.exists() and not any(self.root.iterdir()):
-            self.root.rmdir()
+            return
+        if self.root.exists() and not any(p.is_dir() for p in self.root.iterdir()):
+            shutil.rmtree(self.root, ignore_errors=True)
