@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -270,3 +271,15 @@ def test_whatever_the_fast_path_takes_it_maps_as_sql_does(records: list[dict[str
     if sina_fast.scan(body) is None:
         return
     _assert_parity(body)
+
+
+def test_the_run_checksum_is_the_file_sha256_whatever_path_a_chunk_took(tmp_path: Path) -> None:
+    """The hash runs beside the parse and native chunks' buffers are read into again."""
+    path = tmp_path / "many.jsonl"
+    clean = _lines(*[_status(i) for i in range(40)])
+    path.write_bytes(clean * 3 + b'{"id": 9, "text": broken\n' + clean * 3)
+    with Store(tmp_path / "c.duckdb") as store:
+        opts = ReadOptions(observed_at=OBSERVED, chunk_bytes=3000)
+        run = ingest(store, [path], options=opts).files[0].run_id
+        got = store.run(run)["checksum"]  # type: ignore[arg-type]
+    assert got == hashlib.sha256(path.read_bytes()).hexdigest()

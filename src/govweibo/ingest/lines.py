@@ -48,13 +48,14 @@ class HashingReader:
         # GIL), beside the parse of the block; one at a time, so in order.
         self._hashing: threading.Thread | None = None
 
-    def _hashed(self) -> None:
+    def hashed(self) -> None:
+        """Wait for the hash of the last block read into a buffer."""
         if self._hashing is not None:
             self._hashing.join()
             self._hashing = None
 
     def read(self, size: int) -> bytes:
-        self._hashed()
+        self.hashed()
         raw = self._fh.read(size)
         self.raw_bytes += len(raw)
         self.sha256.update(raw)
@@ -76,7 +77,7 @@ class HashingReader:
     def readinto(self, view: memoryview) -> int:
         """Fill `view` from the file, as read() would; only for files not compressed."""
         assert self._gz is None
-        self._hashed()  # `view` may be a buffer the last hash was still reading
+        self.hashed()  # `view` may be a buffer the last hash was still reading
         n = self._fh.readinto(view)
         self.raw_bytes += n
         self._hashing = threading.Thread(
@@ -90,11 +91,11 @@ class HashingReader:
         return self._gz is not None
 
     def close(self) -> None:
-        self._hashed()
+        self.hashed()
         self._fh.close()
 
     def checksum(self) -> str:
-        self._hashed()
+        self.hashed()
         return self.sha256.hexdigest()
 
 
@@ -131,8 +132,12 @@ def iter_bodies(
             valid, eof = len(buf), not data
         else:
             size = len(carry) + chunk_bytes
-            # Some room for the next run's partial first line, so a spare buffer fits.
-            buf = spare.pop() if spare and len(spare[-1]) >= size else bytearray(size + (1 << 16))
+            if spare and len(spare[-1]) >= size:
+                reader.hashed()  # the last block's hash may still be reading this buffer
+                buf = spare.pop()
+            else:
+                # Some room for the next run's partial first line, so it fits when spare.
+                buf = bytearray(size + (1 << 16))
             buf[: len(carry)] = carry
             got = reader.readinto(memoryview(buf)[len(carry) : size])
             valid, eof = len(carry) + got, got == 0

@@ -15,9 +15,9 @@ from govweibo.store import Store
 from govweibo.store.parquet_sink import ParquetSink
 
 HEAD_BYTES = 4096
-# Batches are committed in groups of about this many rows: below DuckDB's row
-# group size (122,880) inserted rows go through its write-ahead log and are
-# written twice; a killed run loses at most one group, which a re-run restores.
+# Batches are committed (their stage files published with the run's running totals)
+# in groups of about this many rows: a killed run loses at most one group, which a
+# re-run restores.
 COMMIT_ROWS = 250_000
 
 # progress(event, path, value): ("start", path, total_bytes), ("advance", path, bytes),

@@ -77,11 +77,11 @@ class Store:
             raise StoreError(f"cannot open store {self.path}: {exc}") from None
         if not read_only:
             migrate(self.con)
-            # Staged rows are deleted by the run's merge: checkpointing them first (at
-            # DuckDB's default 16 MB of log) wrote each twice and cost more than the merge
-            # itself (1M-post world: 44 s of commits). Committed rows not yet checkpointed
-            # stay in memory, so the log is not let grow without bound either; the merge
-            # ends with a checkpoint.
+            # Checkpoints come at the end of each merge; between them DuckDB may gather
+            # this much log (small writes: run totals, rejects, collector state) rather
+            # than checkpoint at its default 16 MB in the middle of a run. (When stages
+            # were tables, checkpointing them before the merge deleted them cost more than
+            # the merge itself.)
             self.con.execute(f"SET checkpoint_threshold = '{STAGE_CHECKPOINT}'")
         self._ibis: Any = None
         self._in_transaction = False
