@@ -223,9 +223,12 @@ def merge_stage(con: duckdb.DuckDBPyConnection, sources: dict[str, str]) -> Writ
             "ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) "
             f"QUALIFY row_number() OVER (PARTITION BY {klist} ORDER BY _o DESC) = 1"
         )
+        # The rows of keys staged once, and the merged rows of the others. (Leaving out
+        # the few keys staged more than once hashes those keys; picking the single ones
+        # by their _seq hashed every staged row.)
         rows = (
-            f'(SELECT * FROM "{stage}" SEMI JOIN (SELECT _seq FROM _win WHERE _n = 1) '
-            "USING (_seq) UNION ALL BY NAME SELECT * FROM _multi)"
+            f'(SELECT * FROM "{stage}" ANTI JOIN (SELECT {klist} FROM _win WHERE _n > 1) '
+            f"AS m USING ({klist}) UNION ALL BY NAME SELECT * FROM _multi)"
             if _count(con, "SELECT count(*) FROM _multi")
             # Every key staged once (a file's own statuses): the stage is the rows.
             else f'"{stage}"'
