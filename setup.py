@@ -8,7 +8,7 @@ setup(
         Extension(
             "govweibo.ingest._sina_scan",
             ["src/govweibo/ingest/_sina_scan.c"],
-            extra_compile_args=["-O2", "-std=c99", "-Wall", "-Wextra", "-pthread"],
+            extra_compile_args=["-O3", "-std=c99", "-Wall", "-Wextra", "-pthread"],
             extra_link_args=["-pthread"],
             optional=True,
         )

@@ -3,6 +3,7 @@
     python bench/ingest.py --posts 1000000        # synthetic Sina API JSON lines
     python bench/ingest.py --ced ../shared/data/ced
     python bench/ingest.py --sql-reader           # without the native extension
+    python bench/ingest.py --repeat 5             # five pairs each, and their medians
 
 Each measurement runs in a fresh subprocess so peak RSS is that run's alone.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -124,23 +126,33 @@ def size_of(path: Path) -> int:
     )
 
 
-def report(name: str, path: Path, workdir: Path, native: bool) -> None:
+def report(name: str, path: Path, workdir: Path, native: bool, repeat: int) -> None:
     mb = size_of(path) / 1e6
-    ours = measure("govweibo", path, workdir, native)
-    floor = measure("floor", path, workdir)
     print(f"== {name}: {mb:,.0f} MB")
-    for label, r in (("govweibo ingest", ours), ("duckdb read_json", floor)):
+    walls, cpus = [], []
+    for _ in range(repeat):
+        # The two sides one after the other, each round: a pair shares the machine's state.
+        ours = measure("govweibo", path, workdir, native)
+        floor = measure("floor", path, workdir)
+        for label, r in (("govweibo ingest", ours), ("duckdb read_json", floor)):
+            print(
+                f"{label:18s} {r['records']:>10,} records  {r['seconds']:7.2f} s  "
+                f"{r['records'] / r['seconds']:>10,.0f} rec/s  {mb / r['seconds']:6.1f} MB/s  "
+                f"CPU {r['cpu']:6.1f} s  peak RSS {r['peak_rss'] / 2**20:,.0f} MiB"
+            )
+        # CPU seconds (user + system, all threads) are steadier than wall time when other
+        # jobs share the cores; both ratios are printed.
+        walls.append(ours["seconds"] / floor["seconds"])
+        cpus.append(ours["cpu"] / floor["cpu"])
         print(
-            f"{label:18s} {r['records']:>10,} records  {r['seconds']:7.2f} s  "
-            f"{r['records'] / r['seconds']:>10,.0f} rec/s  {mb / r['seconds']:6.1f} MB/s  "
-            f"CPU {r['cpu']:6.1f} s  peak RSS {r['peak_rss'] / 2**20:,.0f} MiB"
+            f"ratio govweibo / read_json: {walls[-1]:.2f}x wall, {cpus[-1]:.2f}x CPU  "
+            f"(load average {os.getloadavg()[0]:.1f})"
         )
-    # CPU seconds (user + system, all threads) are steadier than wall time when other
-    # jobs share the cores; both ratios are printed.
-    print(
-        f"ratio govweibo / read_json: {ours['seconds'] / floor['seconds']:.2f}x wall, "
-        f"{ours['cpu'] / floor['cpu']:.2f}x CPU  (load average {os.getloadavg()[0]:.1f})"
-    )
+    if repeat > 1:
+        print(
+            f"median of {repeat}: {statistics.median(walls):.2f}x wall, "
+            f"{statistics.median(cpus):.2f}x CPU"
+        )
 
 
 def main() -> None:
@@ -150,6 +162,7 @@ def main() -> None:
         "--ced", type=Path, default=Path(__file__).resolve().parents[2] / "shared/data/ced"
     )
     ap.add_argument("--skip-synthetic", action="store_true")
+    ap.add_argument("--repeat", type=int, default=1, help="pairs of runs per input")
     ap.add_argument(
         "--sql-reader",
         action="store_true",
@@ -163,10 +176,16 @@ def main() -> None:
             t = time.perf_counter()
             synth_lines(lines, args.posts)
             print(f"(wrote {args.posts:,} statuses in {time.perf_counter() - t:.1f} s)")
-            report(f"{args.posts:,} synthetic API statuses", lines, work, not args.sql_reader)
+            report(
+                f"{args.posts:,} synthetic API statuses",
+                lines,
+                work,
+                not args.sql_reader,
+                args.repeat,
+            )
             lines.unlink()
         if args.ced.exists():
-            report("CED corpus", args.ced, work, not args.sql_reader)
+            report("CED corpus", args.ced, work, not args.sql_reader, args.repeat)
         else:
             print(f"CED corpus not found at {args.ced}: skipped")
 
