@@ -1,4 +1,4 @@
-"""The native fast path for chunks of Sina status lines (_sina_scan.c), as Arrow tables.
+"""The native fast path for chunks of Sina status lines (ingest/_scan/), as Arrow tables.
 
 A chunk whose every line is a plain, valid status object is mapped in C, in one pass
 over the bytes, to the same rows the SQL path (weibo_sql) would give; any other chunk
