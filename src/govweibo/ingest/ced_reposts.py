@@ -195,7 +195,7 @@ def convert(files: list[RepostFile]) -> Converted:
     when = pc.strptime(stripped, format=_DATE_FORMAT, unit="s", error_is_null=True)
     # Arrow rolls impossible dates over (2月30日 -> 3月2日); Python refuses them. Only a
     # date that prints back as it was read is taken here.
-    same = pc.equal(pc.strftime(when, format=_DATE_FORMAT), stripped)
+    same = _prints_back(when, stripped)
     ok &= pc.fill_null(same, False).to_numpy(zero_copy_only=False)
 
     out = Converted(slow=[(files[file_of[i]], int(item_of[i])) for i in np.flatnonzero(~ok)])
@@ -236,12 +236,37 @@ def convert(files: list[RepostFile]) -> Converted:
     return out
 
 
+def _prints_back(when: pa.Array, text: pa.Array) -> pa.Array:
+    """Whether each parsed time prints back as the text it was read from, in _DATE_FORMAT
+    (`YYYY-MM-DD HH:MM:SS`): the text has that exact shape and each field of the time is
+    the text's (Arrow's strftime did the same and was most of the conversion's time)."""
+    shape = pc.match_substring_regex(text, r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$")
+    same = pc.fill_null(shape, False)
+    for part, start in (
+        (pc.year, 0),
+        (pc.month, 5),
+        (pc.day, 8),
+        (pc.hour, 11),
+        (pc.minute, 14),
+        (pc.second, 17),
+    ):
+        width = 4 if start == 0 else 2
+        field = pc.utf8_slice_codeunits(
+            pc.if_else(same, text, "0000-00-00 00:00:00"), start, start + width
+        )
+        same = pc.and_(same, pc.equal(part(when), pc.cast(field, pa.int64())))
+    return pc.fill_null(same, False)
+
+
 def _chains(texts: pa.Array) -> pa.Array:
     """The `//@name:` chain of each text, by Python's `re` as in the per-record path; only
     texts holding `//@` go through it."""
     has = pc.fill_null(pc.match_substring(texts, "//@"), False).to_numpy(zero_copy_only=False)
-    chains: list[list[str]] = [[] for _ in range(len(texts))]
     where = np.flatnonzero(has)
-    for i, t in zip(where, texts.take(pa.array(where)).to_pylist(), strict=True):
-        chains[i] = _CHAIN.findall(t)
-    return pa.array(chains, pa.list_(pa.string()))
+    found = [_CHAIN.findall(t) for t in texts.take(pa.array(where)).to_pylist()]
+    counts = np.zeros(len(texts), np.int32)
+    counts[where] = [len(f) for f in found]
+    offsets = np.zeros(len(texts) + 1, np.int32)
+    np.cumsum(counts, out=offsets[1:])
+    names = pa.array([n for f in found for n in f], pa.string())
+    return pa.ListArray.from_arrays(pa.array(offsets), names)
