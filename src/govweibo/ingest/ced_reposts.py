@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from govweibo import model
-from govweibo.ingest.sina_fast import _sina_scan
+from govweibo.ingest.sina_fast import _sina_scan, large_strings
 from govweibo.ingest.sina_ids import ALPHABET
 
 _MID_FULL = r"^[0-9A-Za-z]{1,12}$"
@@ -66,7 +66,7 @@ def read_repost_file(
     if scanned is not None:
         rows, cols = scanned
         table = pa.table(
-            {name: _scanned_strings(col, rows) for name, col in zip(_SCANNED, cols, strict=True)}
+            {name: large_strings(col, rows) for name, col in zip(_SCANNED, cols, strict=True)}
         )
         return RepostFile(path, None, src_id, src_time, table, raw)
     items = json.loads(raw)
@@ -76,15 +76,6 @@ def read_repost_file(
 
 
 _SCANNED = ("mid", "uid", "parent", "text", "date")
-
-
-def _scanned_strings(col: tuple[Any, Any, Any], n: int) -> pa.Array:
-    offsets, data, valid = col
-    flags = np.frombuffer(valid, dtype=np.uint8)
-    mask = None if n == 0 or flags.all() else pa.py_buffer(np.packbits(flags, bitorder="little"))
-    return pa.Array.from_buffers(
-        pa.large_string(), n, [mask, pa.py_buffer(offsets), pa.py_buffer(data)]
-    )
 
 
 @dataclass

@@ -99,12 +99,16 @@ def _mask(valid: Any, n: int) -> pa.Buffer | None:
     return pa.py_buffer(np.packbits(flags, bitorder="little"))
 
 
-def _strings(col: tuple[Any, Any, Any], n: int) -> pa.Array:
+def large_strings(col: tuple[Any, Any, Any], n: int) -> pa.Array:
+    """A string column the scan filled (64-bit offsets, bytes, a validity byte per row)."""
     offsets, data, valid = col
-    arr = pa.Array.from_buffers(
+    return pa.Array.from_buffers(
         pa.large_string(), n, [_mask(valid, n), pa.py_buffer(offsets), pa.py_buffer(data)]
     )
-    return arr.cast(pa.string())
+
+
+def _strings(col: tuple[Any, Any, Any], n: int) -> pa.Array:
+    return large_strings(col, n).cast(pa.string())
 
 
 def _column(spec: pa.DataType, col: Any, n: int) -> pa.Array:
