@@ -3,10 +3,13 @@
 Staging into DuckDB tables wrote every row twice (compressed into the stage at each commit,
 then into its table at the merge) and cost as much as reading the input; an uncompressed
 Parquet file costs little more than a copy, and DuckDB scans it natively, in parallel and
-within its memory limit (an Arrow dataset scanned through pyarrow buffered far more). A batch's files are written under a temporary name and renamed
-when the batch's group is committed (`publish`), so a killed run leaves only whole groups,
-which the next run merges (store/writer.py `merge_stage`), as it did with stage tables.
-The files are deleted once the merge has committed.
+within its memory limit (an Arrow dataset scanned through pyarrow buffered far more).
+
+A batch's files are written under a temporary name and renamed when the batch's group is
+committed (`publish`), so a killed run leaves only whole groups, which the next run merges
+(store/writer.py `merge_stage`), as it did with stage tables. The files are deleted once
+the merge has committed. The folder names the store it belongs to (its `store_id`): one
+left by a store since deleted or replaced under the same name is dropped, not merged.
 """
 
 from __future__ import annotations
