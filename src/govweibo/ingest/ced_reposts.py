@@ -57,6 +57,10 @@ class RepostFile:
         return self.columns.num_rows if self.columns is not None else len(self.items)
 
 
+# The columns the native scan reads from each repost record.
+_SCANNED = ("mid", "uid", "parent", "text", "date")
+
+
 def read_repost_file(
     path: Any, raw: bytes, src_id: str | None, src_time: datetime | None, native: bool = True
 ) -> RepostFile:
@@ -73,9 +77,6 @@ def read_repost_file(
     if not isinstance(items, list):
         raise ValueError("expected a JSON array of reposts")
     return RepostFile(path, items, src_id, src_time)
-
-
-_SCANNED = ("mid", "uid", "parent", "text", "date")
 
 
 @dataclass
@@ -187,7 +188,7 @@ def convert(files: list[RepostFile]) -> Converted:
     # Arrow rolls impossible dates over (2月30日 -> 3月2日); Python refuses them. Only a
     # date that prints back as it was read is taken here.
     same = _prints_back(when, stripped)
-    ok &= pc.fill_null(same, False).to_numpy(zero_copy_only=False)
+    ok &= same.to_numpy(zero_copy_only=False)
 
     out = Converted(slow=[(files[file_of[i]], int(item_of[i])) for i in np.flatnonzero(~ok)])
     keep = np.flatnonzero(ok)

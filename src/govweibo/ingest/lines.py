@@ -99,15 +99,6 @@ class HashingReader:
         return self.sha256.hexdigest()
 
 
-def iter_line_chunks(reader: HashingReader, chunk_bytes: int) -> Iterator[LineChunk]:
-    """Yield numbered, decoded, non-blank lines in chunks of about chunk_bytes."""
-    line_no = 1
-    for body in iter_bodies(reader, chunk_bytes):
-        chunk, lines = chunk_from_bytes(body, line_no)
-        line_no += lines
-        yield chunk
-
-
 def iter_bodies(
     reader: HashingReader,
     chunk_bytes: int,

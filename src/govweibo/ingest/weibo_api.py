@@ -1,8 +1,9 @@
 """Sina Weibo open-API JSON: statuses, comments and users; lines, arrays, pages, .gz.
 
-Python cuts the file into numbered lines; DuckDB parses and maps the JSON (see
-weibo_sql). Only the rare broken line is looked at again in Python, to say
-exactly what is wrong with it.
+The file is read in runs of whole lines. A run of plain status lines is mapped by the
+native scan (sina_fast); any other run is cut into numbered lines in Python and parsed
+and mapped by DuckDB (see weibo_sql). Only the rare broken line is looked at again in
+Python, to say exactly what is wrong with it.
 """
 
 from __future__ import annotations

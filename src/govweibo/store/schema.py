@@ -120,7 +120,7 @@ def _v5(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _v6(con: duckdb.DuckDBPyConnection) -> None:
-    # Stages moved to Arrow files beside the store (store/stage_files.py). Rows a killed
+    # Stages moved to Parquet files beside the store (store/stage_files.py). Rows a killed
     # run of an older govweibo left staged are merged now, as its next run would have.
     from govweibo.store.writer import merge_stage
 

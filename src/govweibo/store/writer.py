@@ -90,33 +90,26 @@ def _newest_per_key(con: duckdb.DuckDBPyConnection, data: pa.Table, table: str) 
     """Row numbers of one row per key of `data`: the newest by `newer_by(table)`, nulls
     oldest, the first row among equals."""
     order = data.column(_NEWER_BY[table]).cast(pa.int64())
-    keys_of = model.key_of(table)
-    if order.null_count == len(order) or (
-        order.null_count == 0 and pc.min_max(order)["min"] == pc.min_max(order)["max"]
-    ):
+    keys = {f"k{i}": data.column(k) for i, k in enumerate(model.key_of(table))}
+    rows = np.arange(data.num_rows, dtype=np.int64)
+    bounds = pc.min_max(order)
+    if order.null_count == len(order) or (order.null_count == 0 and bounds["min"] == bounds["max"]):
         # One observation time for the whole batch (a file's records): the first row of
         # each key wins. Arrow's hash aggregate does it without a round trip to DuckDB.
         firsts = (
-            pa.table({**{f"k{i}": data.column(k) for i, k in enumerate(keys_of)}})
-            .append_column("_i", pa.array(np.arange(data.num_rows, dtype=np.int64)))
-            .group_by([f"k{i}" for i in range(len(keys_of))], use_threads=False)
+            pa.table({**keys, "_i": rows})
+            .group_by(list(keys), use_threads=False)
             .aggregate([("_i", "min")])
         )
         return firsts.column("_i_min").to_numpy()
-    narrow = pa.table(
-        {
-            **{f"k{i}": data.column(k) for i, k in enumerate(model.key_of(table))},
-            "_o": pc.fill_null(order, np.iinfo(np.int64).min),
-            "_i": np.arange(data.num_rows, dtype=np.int64),
-        }
-    )
-    keys = ", ".join(f"k{i}" for i in range(len(model.key_of(table))))
+    narrow = pa.table({**keys, "_o": pc.fill_null(order, np.iinfo(np.int64).min), "_i": rows})
     con.register("_keys", narrow)
     try:
         # (order, -row) packed into one HUGEINT: a fixed-width arg_max is far cheaper
         # than one over a struct.
         got = con.execute(
-            f"SELECT arg_max(_i, _o::HUGEINT * 4294967296 - _i) AS i FROM _keys GROUP BY {keys}"
+            "SELECT arg_max(_i, _o::HUGEINT * 4294967296 - _i) AS i FROM _keys "
+            f"GROUP BY {', '.join(keys)}"
         )
         return got.fetchnumpy()["i"]
     finally:
