@@ -45,6 +45,11 @@ dates = st.one_of(
     st.sampled_from(
         [
             "2012-02-30 10:00:00",
+            "2012-02-29 10:00:00",
+            "2011-02-29 10:00:00",
+            "2000-02-29 23:59:59",
+            "0999-12-31 23:00:00",
+            "1000-01-01 08:00:00",
             "2012-07-21 24:00:00",
             "2012-07-21 10:00:61",
             " 2012-07-21 10:00:00 ",
@@ -126,3 +131,23 @@ def test_a_plain_repost_file_is_scanned_natively() -> None:
     assert f.columns is not None and f.items_ is None
     assert f.columns.column("uid").to_pylist() == ["5"]
     assert read_repost_file(Path("r.json"), b'[{"uid": true}]', "1", SRC_TIME).columns is None
+
+
+def test_the_scan_converts_what_the_column_path_leaves_to_the_record_path() -> None:
+    """Ids beyond int64 and groups of 10**7 or more (decode_mids' limits) are decoded by
+    the scan as mid_to_id decodes them; a time takes the source's offset, Beijing's."""
+    recs = [
+        {"mid": "ZZZZZZZZZZZZ", "uid": "1", "parent": "ZZZZZZZZ", "text": "转发//@甲:好"},
+        {"mid": "10000", "uid": 2, "parent": None, "text": None},
+    ]
+    for r, date in zip(recs, ["2012-02-29 00:30:00", "1999-12-31 23:59:59"], strict=True):
+        r["date"] = date
+    f = read_repost_file(Path("r.json"), json.dumps(recs).encode(), "9", SRC_TIME)
+    out = convert([f])
+    assert out.slow == [] and out.posts is not None
+    rows = out.posts.to_pylist()
+    assert [r["post_id"] for r in rows] == [mid_to_id("ZZZZZZZZZZZZ"), mid_to_id("10000")]
+    assert [r["parent_post_id"] for r in rows] == [mid_to_id("ZZZZZZZZ"), "9"]
+    assert rows[0]["created_at"] == datetime(2012, 2, 28, 16, 30, tzinfo=UTC)
+    assert rows[1]["created_at"] == datetime(1999, 12, 31, 15, 59, 59, tzinfo=UTC)
+    assert rows[0]["repost_chain"] == ["甲"] and rows[1]["author_id"] == "2"

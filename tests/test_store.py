@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pyarrow as pa
@@ -250,3 +251,40 @@ def test_a_stage_left_by_a_store_that_is_gone_is_not_merged(tmp_path: Path) -> N
     with Store(path) as store:
         store.begin_run("b", "test", {}, 0)
         assert store.counts()["posts"] == 0  # the old store's staged row is not this one's
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from("abc"), st.sampled_from([None, 5, 5, 7])),
+        min_size=1,
+        max_size=12,
+    ),
+    st.booleans(),
+)
+def test_newest_row_per_key_within_a_batch(rows: list, one_time: bool) -> None:
+    """Per key, the row with the newest observation time wins (no time is the oldest),
+    the first among equals: both by Arrow (at most one time in the batch) and by DuckDB."""
+    import duckdb
+
+    from govweibo.store.writer import _newest_per_key
+
+    if one_time:
+        rows = [(k, None if t is None else 5) for k, t in rows]
+    base = datetime(2012, 7, 1, tzinfo=UTC)
+    data = model.records_to_table(
+        "accounts",
+        [
+            model.Account(
+                "weibo", k, profile_observed_at=None if t is None else base + timedelta(days=t)
+            )
+            for k, t in rows
+        ],
+    )
+    got = sorted(int(i) for i in _newest_per_key(duckdb.connect(), data, "accounts"))
+    want = []
+    for key in sorted({k for k, _ in rows}):
+        mine = [(i, t) for i, (k, t) in enumerate(rows) if k == key]
+        best = max((t for _, t in mine if t is not None), default=None)
+        want.append(next(i for i, t in mine if t == best))
+    assert got == sorted(want)

@@ -57,22 +57,28 @@ class RepostFile:
         return self.columns.num_rows if self.columns is not None else len(self.items)
 
 
-# The columns the native scan reads from each repost record.
+# The columns the native scan reads from each repost record, then what it makes of them.
 _SCANNED = ("mid", "uid", "parent", "text", "date")
+_DERIVED = ("post_id", "parent_id")
 
 
 def read_repost_file(
     path: Any, raw: bytes, src_id: str | None, src_time: datetime | None, native: bool = True
 ) -> RepostFile:
     """The file's records; raises ValueError (or json's) where it is not a JSON array.
-    `native`: scan it with the extension where it is built."""
+    `native`: scan it with the extension where it is built; the scan also converts each
+    plainly well-formed record (its ids, its time: `fast`)."""
     scanned = _sina_scan.scan_reposts(raw) if native and _sina_scan is not None else None
     if scanned is not None:
-        rows, cols = scanned
-        table = pa.table(
-            {name: large_strings(col, rows) for name, col in zip(_SCANNED, cols, strict=True)}
+        rows, cols, created, fast = scanned
+        names = (*_SCANNED, *_DERIVED)
+        arrays = {name: large_strings(col, rows) for name, col in zip(names, cols, strict=True)}
+        values, valid = (
+            np.frombuffer(b, np.int64 if i == 0 else np.uint8) for i, b in enumerate(created)
         )
-        return RepostFile(path, None, src_id, src_time, table, raw)
+        arrays["created_us"] = pa.array(values, pa.int64(), mask=valid == 0)
+        arrays["fast"] = pa.array(np.frombuffer(fast, np.uint8).astype(bool))
+        return RepostFile(path, None, src_id, src_time, pa.table(arrays), raw)
     items = json.loads(raw)
     if not isinstance(items, list):
         raise ValueError("expected a JSON array of reposts")
@@ -115,14 +121,38 @@ def _strings(values: list[Any]) -> pa.Array:
     return pa.array([v if type(v) is str else None for v in values], pa.large_string())
 
 
-def _columns(f: RepostFile) -> tuple[pa.Table, np.ndarray | None, np.ndarray | None]:
-    """A file's records as string columns, with whether each is a JSON object and has a
-    parent (Python's truth of the value, as the per-record path tests it); None for
-    both where the native scan read the file (every record an object, every value a
-    string or NULL: decided on the whole column, in `convert`)."""
-    if f.columns is not None:
-        return f.columns, None, None
-    recs = f.items
+@dataclass
+class _Rows:
+    """Records of some files, a row each, and what the fast path makes of them: `fast`
+    where it takes the record, with its ids (`parent_id` NULL: the source post is the
+    parent) and time; the rest go to the per-record path."""
+
+    files: list[RepostFile]
+    cols: pa.Table  # mid, uid, text, post_id, parent_id (strings), created_us (int64)
+    fast: np.ndarray
+
+    def __post_init__(self) -> None:
+        lengths = np.array([f.count for f in self.files], np.int64)
+        # each row's file, and its index within that file
+        self.file_of = np.repeat(np.arange(len(self.files)), lengths)
+        starts = np.cumsum(lengths) - lengths
+        self.item_of = np.arange(len(self.file_of)) - starts[self.file_of]
+
+
+def _scanned_rows(files: list[RepostFile]) -> _Rows:
+    """Files the native scan read: it did the conversion record by record."""
+    names = ["mid", "uid", "text", *_DERIVED]
+    parts = [f.columns for f in files if f.columns is not None]
+    both = pa.concat_tables(parts).combine_chunks()
+    cols = pa.table({k: both.column(k).cast(pa.string()) for k in names})
+    cols = cols.append_column("created_us", both.column("created_us"))
+    return _Rows(files, cols, both.column("fast").to_numpy(zero_copy_only=False))
+
+
+def _parsed_rows(files: list[RepostFile]) -> _Rows:
+    """Files json.loads read (no extension, or a file the scan declined): converted
+    column-wise with numpy and Arrow."""
+    recs = [r for f in files for r in f.items]
     fields = [
         (r.get("mid"), r.get("uid"), r.get("parent"), r.get("text"), r.get("date"))
         if type(r) is dict
@@ -133,99 +163,94 @@ def _columns(f: RepostFile) -> tuple[pa.Table, np.ndarray | None, np.ndarray | N
         (list(c) for c in zip(*fields, strict=True)) if fields else ([],) * 5
     )
     uid_str = [u if type(u) is str and u else str(u) if type(u) is int else None for u in uids]
-    table = pa.table(
-        {
-            "mid": _strings(mids),
-            "uid": pa.array(uid_str, pa.large_string()),
-            "parent": _strings(parents),
-            "text": _strings(texts),
-            "date": _strings(dates),
-        }
-    )
-    is_dict = np.array([type(r) is dict for r in recs], bool)
-    return table, is_dict, np.array([bool(p) for p in parents], bool)
-
-
-def convert(files: list[RepostFile]) -> Converted:
-    lengths = np.array([f.count for f in files], np.int64)
-    file_of = np.repeat(np.arange(len(files)), lengths)
-    item_of = np.arange(len(file_of)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    parts = [_columns(f) for f in files]
-    empty = pa.table({k: pa.array([], pa.large_string()) for k in _SCANNED})
-    cols = pa.concat_tables([p[0] for p in parts] or [empty]).combine_chunks()
-    cols = pa.table({k: cols.column(k).cast(pa.string()) for k in _SCANNED})
-    # Scanned files: every record an object; a uid of "" is no uid, and a parent is there
-    # when it is a non-empty string, as the per-record path reads them.
-    scanned = np.repeat([p[1] is None for p in parts], lengths)
-    is_dict = np.ones(len(file_of), bool)
-    has_parent = pc.fill_null(pc.greater(pc.utf8_length(cols.column("parent")), 0), False)
-    has_parent = has_parent.to_numpy(zero_copy_only=False).copy()
-    if not scanned.all():
-        parsed = ~scanned
-        is_dict[parsed] = np.concatenate([p[1] for p in parts if p[1] is not None])
-        has_parent[parsed] = np.concatenate([p[2] for p in parts if p[2] is not None])
-    uid = cols.column("uid")
-    blank = pc.and_(pa.array(scanned), pc.equal(pc.utf8_length(uid), 0))
-    cols = cols.set_column(1, "uid", pc.if_else(blank, None, uid))
-    has_src = np.array([f.src_id is not None for f in files], bool)[file_of]
-    ok = has_src & is_dict
-    mid_arr = cols.column("mid").combine_chunks()
+    mid_arr = _strings(mids).cast(pa.string())
+    par_arr = _strings(parents).cast(pa.string())
+    ok = np.array([type(r) is dict for r in recs], bool)
+    # A falsy parent means a direct repost of the source, as in the per-record path.
+    has_parent = np.array([bool(p) for p in parents], bool)
     mid_ok = pc.fill_null(pc.match_substring_regex(mid_arr, _MID_FULL), False).to_numpy(
         zero_copy_only=False
     )
     post_ids, exact = decode_mids(pc.if_else(mid_ok, mid_arr, "0"))
     ok &= mid_ok & exact
-    # A falsy parent means a direct repost of the source, as in the per-record path.
-    par_arr = cols.column("parent").combine_chunks()
     par_ok = pc.fill_null(pc.match_substring_regex(par_arr, _MID_FULL), False).to_numpy(
         zero_copy_only=False
     )
     par_ids, par_exact = decode_mids(pc.if_else(par_ok, par_arr, "0"))
     ok &= ~has_parent | (par_ok & par_exact)
-    ok &= cols.column("uid").is_valid().to_numpy(zero_copy_only=False)
-    stripped = pc.utf8_trim_whitespace(cols.column("date").combine_chunks())
+    uid_arr = pa.array(uid_str, pa.string())
+    ok &= uid_arr.is_valid().to_numpy(zero_copy_only=False)
+    stripped = pc.utf8_trim_whitespace(_strings(dates).cast(pa.string()))
     when = pc.strptime(stripped, format=_DATE_FORMAT, unit="s", error_is_null=True)
     # Arrow rolls impossible dates over (2月30日 -> 3月2日); Python refuses them. Only a
     # date that prints back as it was read is taken here.
-    same = _prints_back(when, stripped)
-    ok &= same.to_numpy(zero_copy_only=False)
+    ok &= _prints_back(when, stripped).to_numpy(zero_copy_only=False)
+    secs = pc.fill_null(pc.cast(when, pa.int64()), 0).to_numpy()
+    cols = pa.table(
+        {
+            "mid": mid_arr,
+            "uid": uid_arr,
+            "text": _strings(texts).cast(pa.string()),
+            "post_id": pa.array(post_ids).cast(pa.string()),
+            "parent_id": pa.array(par_ids, mask=~has_parent).cast(pa.string()),
+            "created_us": pa.array((secs - _BEIJING_OFFSET_S) * 1_000_000, pa.int64()),
+        }
+    )
+    return _Rows(files, cols, ok)
 
-    out = Converted(slow=[(files[file_of[i]], int(item_of[i])) for i in np.flatnonzero(~ok)])
-    keep = np.flatnonzero(ok)
-    if not len(keep):
-        return out
-    take = pa.array(keep)
-    secs = pc.cast(when.take(take), pa.int64()).to_numpy()
-    created = pa.array((secs - _BEIJING_OFFSET_S) * 1_000_000, pa.int64()).cast(model.TS)
-    own_ids = pa.array(post_ids[keep]).cast(pa.string())
-    src = pa.array([f.src_id for f in files], pa.string()).take(pa.array(file_of[keep]))
-    parent_ids = pc.if_else(
-        pa.array(has_parent[keep]), pa.array(par_ids[keep]).cast(pa.string()), src
-    )
-    text_col = cols.column("text").combine_chunks().take(take)
-    authors = cols.column("uid").combine_chunks().take(take)
-    m = len(keep)
-    out.posts = model.conform(
-        "posts",
-        pa.table(
-            {
-                "platform": model.constant("weibo", pa.string(), m),
-                "post_id": own_ids,
-                "mid": mid_arr.take(take),
-                "author_id": authors,
-                "created_at": created,
-                "text": text_col,
-                "retweeted_post_id": src,
-                "parent_post_id": parent_ids,
-                "repost_chain": _chains(text_col),
-            }
-        ),
-    )
-    out.accounts = model.conform(
-        "accounts",
-        pa.table({"platform": model.constant("weibo", pa.string(), m), "account_id": authors}),
-    )
+
+def convert(files: list[RepostFile]) -> Converted:
+    """The posts and their authors' accounts of the records the fast path takes, and the
+    records it leaves to the per-record path (`slow`)."""
+    out = Converted()
+    scanned = [f for f in files if f.columns is not None]
+    parsed = [f for f in files if f.columns is None]
+    posts, accounts = [], []
+    for rows in (
+        _scanned_rows(scanned) if scanned else None,
+        _parsed_rows(parsed) if parsed else None,
+    ):
+        if rows is None:
+            continue
+        ok = rows.fast & np.array([f.src_id is not None for f in rows.files], bool)[rows.file_of]
+        slow = np.flatnonzero(~ok)
+        out.slow += [(rows.files[rows.file_of[i]], int(rows.item_of[i])) for i in slow]
+        keep = np.flatnonzero(ok)
+        if not len(keep):
+            continue
+        post, account = _tables(rows, keep)
+        posts.append(post)
+        accounts.append(account)
+    if posts:
+        out.posts = pa.concat_tables(posts)
+        out.accounts = pa.concat_tables(accounts)
     return out
+
+
+def _tables(rows: _Rows, keep: np.ndarray) -> tuple[pa.Table, pa.Table]:
+    cols = rows.cols.take(pa.array(keep)) if len(keep) < rows.cols.num_rows else rows.cols
+    cols = cols.combine_chunks()
+    m = len(keep)
+    src = pa.array([f.src_id for f in rows.files], pa.string()).take(pa.array(rows.file_of[keep]))
+    parent = cols.column("parent_id")
+    authors = cols.column("uid")
+    posts = pa.table(
+        {
+            "platform": model.constant("weibo", pa.string(), m),
+            "post_id": cols.column("post_id"),
+            "mid": cols.column("mid"),
+            "author_id": authors,
+            "created_at": cols.column("created_us").cast(model.TS),
+            "text": cols.column("text"),
+            "retweeted_post_id": src,
+            "parent_post_id": pc.if_else(parent.is_valid(), parent, src),
+            "repost_chain": _chains(cols.column("text")),
+        }
+    )
+    accounts = pa.table(
+        {"platform": model.constant("weibo", pa.string(), m), "account_id": authors}
+    )
+    return model.conform("posts", posts), model.conform("accounts", accounts)
 
 
 def _prints_back(when: pa.Array, text: pa.Array) -> pa.Array:

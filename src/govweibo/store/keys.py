@@ -19,14 +19,16 @@ ACCOUNT_KEYS_DDL = """CREATE TABLE IF NOT EXISTS account_keys (
 
 
 def add_author_keys(con: duckdb.DuckDBPyConnection, ids_sql: str) -> None:
-    """Give the (platform, account_id) pairs of `ids_sql` that have no key the next keys,
-    in (platform, account_id) order so that the numbering does not depend on batch order
-    within a run. Like the data tables, account_keys has no key index: the writer's
-    single transaction keeps its pairs unique (store/writer.py)."""
+    """Give the distinct (platform, account_id, first) rows of `ids_sql` whose pair has no
+    key the next keys, in order of `first` (an integer: where the writer first met the
+    account), so that the same input is numbered the same way. (Ordering by the id
+    strings cost twice as much: 0.3 s of sorting for the 774,000 authors of the CED
+    corpus.) Like the data tables, account_keys has no key index: the writer's single
+    transaction keeps its pairs unique (store/writer.py)."""
     con.execute(
         "INSERT INTO account_keys "
         "SELECT platform, account_id, CAST((SELECT coalesce(max(account_key), 0) "
-        "FROM account_keys) + row_number() OVER (ORDER BY platform, account_id) AS INTEGER) "
+        "FROM account_keys) + row_number() OVER (ORDER BY first) AS INTEGER) "
         f"FROM ({ids_sql}) AS d WHERE NOT EXISTS (SELECT 1 FROM account_keys AS k "
         "WHERE k.platform = d.platform AND k.account_id = d.account_id)"
     )
@@ -37,8 +39,8 @@ def backfill(con: duckdb.DuckDBPyConnection) -> int:
     posts inserted by SQL); returns how many were keyed."""
     add_author_keys(
         con,
-        "SELECT DISTINCT platform, author_id AS account_id FROM posts "
-        "WHERE author_key IS NULL AND author_id IS NOT NULL",
+        "SELECT platform, author_id AS account_id, min(rowid) AS first FROM posts "
+        "WHERE author_key IS NULL AND author_id IS NOT NULL GROUP BY ALL",
     )
     row = con.execute(
         "UPDATE posts SET author_key = k.account_key FROM account_keys AS k "

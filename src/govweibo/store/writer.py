@@ -93,15 +93,17 @@ def _newest_per_key(con: duckdb.DuckDBPyConnection, data: pa.Table, table: str) 
     keys = {f"k{i}": data.column(k) for i, k in enumerate(model.key_of(table))}
     rows = np.arange(data.num_rows, dtype=np.int64)
     bounds = pc.min_max(order)
-    if order.null_count == len(order) or (order.null_count == 0 and bounds["min"] == bounds["max"]):
-        # One observation time for the whole batch (a file's records): the first row of
-        # each key wins. Arrow's hash aggregate does it without a round trip to DuckDB.
+    if bounds["min"] == bounds["max"] or order.null_count == len(order):
+        # At most one observation time in the batch (a file's records; the stubs a record
+        # carries have none): the first row of each key that has it wins, else the first
+        # row. Arrow's hash aggregate does it without a round trip to DuckDB.
+        timed = pa.array(rows, mask=order.is_null().to_numpy(zero_copy_only=False))
         firsts = (
-            pa.table({**keys, "_i": rows})
+            pa.table({**keys, "_i": rows, "_t": timed})
             .group_by(list(keys), use_threads=False)
-            .aggregate([("_i", "min")])
+            .aggregate([("_i", "min"), ("_t", "min")])
         )
-        return firsts.column("_i_min").to_numpy()
+        return pc.coalesce(firsts.column("_t_min"), firsts.column("_i_min")).to_numpy()
     narrow = pa.table({**keys, "_o": pc.fill_null(order, np.iinfo(np.int64).min), "_i": rows})
     con.register("_keys", narrow)
     try:
@@ -243,8 +245,8 @@ def merge_stage(con: duckdb.DuckDBPyConnection, sources: dict[str, str]) -> Writ
             # Author keys (store/keys.py) for the run's authors, new ones first.
             add_author_keys(
                 con,
-                "SELECT DISTINCT s.platform, s.author_id AS account_id FROM "
-                f"{source} WHERE s.author_id IS NOT NULL",
+                "SELECT s.platform, s.author_id AS account_id, min(s._seq) AS first FROM "
+                f"{source} WHERE s.author_id IS NOT NULL GROUP BY ALL",
             )
             cols += " REPLACE (k.account_key AS author_key)"
             source += (
