@@ -59,3 +59,9 @@ def test_real_corpus_exact_counts(tmp_path) -> None:  # type: ignore[no-untyped-
             s.con.execute("SELECT label, count(*) FROM post_labels GROUP BY 1").fetchall()
         )
         assert labels == {"rumour": 1093, "non-rumour": 1288}
+    # Again: nothing new, nothing rewritten, and within the ingest's memory limit (the
+    # merge once joined every re-seen post, text and all, and ran out of memory here).
+    with Store(tmp_path / "ced.duckdb") as s:
+        again = ingest(s, [ced]).files[0]
+        assert (again.records_read, again.stored, again.duplicate) == (898009, 0, 898009)
+        assert s.counts() == {**counts, "ingest_runs": 2}

@@ -288,3 +288,21 @@ def test_newest_row_per_key_within_a_batch(rows: list, one_time: bool) -> None:
         best = max((t for _, t in mine if t is not None), default=None)
         want.append(next(i for i, t in mine if t == best))
     assert got == sorted(want)
+
+
+def test_a_stored_post_without_its_author_key_gets_it_when_seen_again(store: Store) -> None:
+    """Only rows that change are rewritten; a missing author key is such a change."""
+    store.con.execute(
+        "INSERT INTO posts (platform, post_id, author_id, text) VALUES ('weibo', '1', 'u1', 'x')"
+    )
+    post = model.Post("weibo", "1", author_id="u1", text="y")
+    batch = model.Batch(primary={"posts": model.records_to_table("posts", [post])})
+    for _ in range(2):
+        run = store.begin_run("a", "test", {}, 0)
+        store.write(run, batch)
+        assert store.finish_run(run, checksum=None)["duplicate"] == 1
+        got = store.con.execute(
+            "SELECT p.author_key = k.account_key, p.text FROM posts AS p "
+            "JOIN account_keys AS k ON k.account_id = p.author_id"
+        ).fetchall()
+        assert got == [(True, "x")]

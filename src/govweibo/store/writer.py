@@ -31,48 +31,72 @@ def newer_by(table: str) -> str:
     return _NEWER_BY[table]
 
 
-def _newer(table: str) -> str:
-    o = _NEWER_BY[table]
-    return f'd."{o}" IS NOT NULL AND (t."{o}" IS NULL OR d."{o}" > t."{o}")'
+def _fills(cols: list[str]) -> list[str]:
+    """SETs that fill what the stored row `t` lacks from the re-seen row `d`."""
+    return [f'"{c}" = COALESCE(t."{c}", d."{c}")' for c in cols]
 
 
-def _fills(cols: list[str]) -> tuple[list[str], str]:
-    """SETs that fill what the stored row lacks, and whether there is anything to fill."""
-    sets = [f'"{c}" = COALESCE(t."{c}", d."{c}")' for c in cols]
-    return sets, " OR ".join(f'(t."{c}" IS NULL AND d."{c}" IS NOT NULL)' for c in cols)
+@dataclass
+class Update:
+    """How a re-seen row `d` updates the stored row `t`: the SET list, applied where `d`
+    is newer by `newer_by(table)` (if `newer`) or has a value where `t` has none in one
+    of `fills`. Rows that would change nothing are never rewritten, so a re-run of the
+    same file rewrites nothing."""
+
+    sets: str
+    newer: bool
+    fills: list[str]
 
 
-def _update(table: str) -> tuple[str, str] | None:
-    """How a re-seen row `d` updates the stored row `t`: (SET list, when), or None to
-    keep the stored one. Rows that would change nothing are never rewritten, so a
-    re-run of the same file rewrites nothing."""
+def _update(table: str) -> Update | None:
+    """How a re-seen row updates the stored one, or None to keep the stored one."""
     rest = [c for c in model.schema_of(table).names if c not in model.key_of(table)]
     rest = [c for c in rest if c != "run_id"]
     if table == "accounts":
         # Newer profile wins, but a missing field never erases a known one.
-        return ", ".join(f'"{c}" = COALESCE(d."{c}", t."{c}")' for c in rest), _newer(table)
+        sets = ", ".join(f'"{c}" = COALESCE(d."{c}", t."{c}")' for c in rest)
+        return Update(sets, newer=True, fills=[])
     if table == "posts":
         # Counts: the newer observation's. Everything else, and counts a copy lacked:
         # what was stored, filled in from a fuller copy (a post first seen as the stub a
         # repost carries).
         counts = ["reposts", "comments", "likes", "counts_observed_at"]
-        sets, _ = _fills([c for c in rest if c not in counts])
-        _, missing = _fills(rest)
+        fills = _fills([c for c in rest if c not in counts])
         for c in counts:
-            sets.append(
+            fills.append(
                 f'"{c}" = CASE WHEN t.counts_observed_at IS NULL OR '
                 "d.counts_observed_at > t.counts_observed_at "
                 f'THEN COALESCE(d."{c}", t."{c}") ELSE COALESCE(t."{c}", d."{c}") END'
             )
-        return ", ".join(sets), f"({_newer(table)}) OR {missing}"
+        return Update(", ".join(fills), newer=True, fills=rest)
     if table == "interactions":
         # A comment first seen as the `reply_comment` another comment carries lacks
         # its post; the comment's own record fills it in.
-        sets, missing = _fills(rest)
-        return ", ".join(sets), missing
+        return Update(", ".join(_fills(rest)), newer=False, fills=rest)
     if table == "post_labels":
-        return '"label" = d."label", "run_id" = d."run_id"', _newer(table)
+        return Update('"label" = d."label", "run_id" = d."run_id"', newer=True, fills=[])
     return None
+
+
+def _changed(table: str, update: Update, cols: str, source: str) -> str:
+    """SQL for the `_seq` of the rows (`SELECT {cols} FROM {source}`) already stored
+    (`_old`) that `update` changes. The join carries only the keys, the order column and
+    a null flag per column to fill, not the values (a re-run of 900,000 CED reposts
+    joined them, texts and all, and ran out of memory)."""
+    keys = model.key_of(table)
+    o = _NEWER_BY[table]
+    kept = [f'"{k}"' for k in keys] + ([f'"{o}"'] if update.newer else [])
+    flags = [f'"{c}" IS NULL AS "_null{i}"' for i, c in enumerate(update.fills)]
+    narrow = ", ".join(kept + flags)
+    when = [f'(t."_null{i}" AND NOT d."_null{i}")' for i in range(len(update.fills))]
+    if update.newer:
+        when.insert(0, f'(d."{o}" IS NOT NULL AND (t."{o}" IS NULL OR d."{o}" > t."{o}"))')
+    join = " AND ".join(f't."{k}" = d."{k}"' for k in keys)
+    seen = f"SELECT s._seq, {cols} FROM {source} SEMI JOIN _old AS o ON o._seq = s._seq"
+    return (
+        f"SELECT d._seq FROM (SELECT _seq, {narrow} FROM ({seen})) AS d "
+        f'JOIN (SELECT {narrow} FROM "{table}") AS t ON {join} WHERE {" OR ".join(when)}'
+    )
 
 
 @dataclass
@@ -184,9 +208,10 @@ def merge_stage(con: duckdb.DuckDBPyConnection, sources: dict[str, str]) -> Writ
     the staged primary records came to: stored (keys new to the store) and duplicate
     (the rest).
 
-    Per table: the newest staged row per key wins (ties: the first to arrive); keys the
-    store lacks are inserted, stored rows are updated as `_update` says. The stored table
-    is read twice per run (its keys, then the rows to update), never per batch."""
+    Per table: the newest staged row per key wins (ties: the first to arrive), filled in
+    from its other copies; keys the store lacks are inserted, stored rows are updated as
+    `_update` says. The stored table is read twice per run (its keys, then the rows to
+    update), never per batch."""
     counts = WriteCounts()
     for table in model.DATA_TABLES:
         stage = sources.get(table)
@@ -194,11 +219,14 @@ def merge_stage(con: duckdb.DuckDBPyConnection, sources: dict[str, str]) -> Writ
             continue
         keys = model.key_of(table)
         klist = ", ".join(f'"{k}"' for k in keys)
-        join = " AND ".join(f't."{k}" = w."{k}"' for k in keys)
+        join = " AND ".join(f't."{k}" = s."{k}"' for k in keys)
         order = _order_key(table)
+        # Keys staged more than once, and how many of their copies are primary records.
+        # (Only these need ranking: the rest of the stage is one row per key.)
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE _win AS SELECT {klist}, arg_max(_seq, {order}) AS _seq, "
-            f'count(*) AS _n, sum(CAST(_primary AS BIGINT)) AS _p FROM "{stage}" GROUP BY {klist}'
+            f"CREATE OR REPLACE TEMP TABLE _multikeys AS SELECT {klist}, "
+            f'count(*) FILTER (WHERE _primary) AS _np FROM "{stage}" '
+            f"GROUP BY {klist} HAVING count(*) > 1"
         )
         # A key staged more than once: the winner's values, and where it lacks one, the
         # next copy's in the same order (a post first seen as the stub a repost carries
@@ -212,31 +240,32 @@ def merge_stage(con: duckdb.DuckDBPyConnection, sources: dict[str, str]) -> Writ
         )
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE _multi AS SELECT {klist}, {fills}, _seq, "
-            f'false AS _primary FROM (SELECT *, {order} AS _o FROM "{stage}" '
-            f"SEMI JOIN (SELECT {klist} FROM _win WHERE _n > 1) AS m USING ({klist})) "
+            f'bool_or(_primary) OVER w AS _primary FROM (SELECT *, {order} AS _o FROM "{stage}" '
+            f"SEMI JOIN _multikeys AS m USING ({klist})) "
             f"WINDOW w AS (PARTITION BY {klist} ORDER BY _o "
             "ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) "
             f"QUALIFY row_number() OVER (PARTITION BY {klist} ORDER BY _o DESC) = 1"
         )
-        # The rows of keys staged once, and the merged rows of the others. (Leaving out
-        # the few keys staged more than once hashes those keys; picking the single ones
-        # by their _seq hashed every staged row.)
+        # One row per key: those of keys staged once, and the merged rows of the others.
         rows = (
-            f'(SELECT * FROM "{stage}" ANTI JOIN (SELECT {klist} FROM _win WHERE _n > 1) '
-            f"AS m USING ({klist}) UNION ALL BY NAME SELECT * FROM _multi)"
-            if _count(con, "SELECT count(*) FROM _multi")
+            f'(SELECT * FROM "{stage}" ANTI JOIN _multikeys AS m USING ({klist}) '
+            "UNION ALL BY NAME SELECT * FROM _multi)"
+            if _count(con, "SELECT count(*) FROM _multikeys")
             # Every key staged once (a file's own statuses): the stage is the rows.
             else f'"{stage}"'
         )
+        # The rows whose key the store holds already (none when the table is empty).
         con.execute(
-            f'CREATE OR REPLACE TEMP TABLE _old AS SELECT w._seq, w._p FROM _win AS w JOIN "{table}" AS t ON {join}'
+            "CREATE OR REPLACE TEMP TABLE _old AS SELECT s._seq, s._primary "
+            f'FROM {rows} AS s SEMI JOIN "{table}" AS t ON {join}'
         )
         row = con.execute(
-            "SELECT (SELECT count(*) FILTER (WHERE _p > 0) FROM _win) "
-            "- (SELECT count(*) FILTER (WHERE _p > 0) FROM _old), "
-            "(SELECT coalesce(sum(_p), 0) FROM _win)"
+            f'SELECT (SELECT count(*) FILTER (WHERE _primary) FROM "{stage}"), '
+            "(SELECT coalesce(sum(_np - 1) FILTER (WHERE _np > 0), 0) FROM _multikeys), "
+            "(SELECT count(*) FILTER (WHERE _primary) FROM _old)"
         ).fetchone()
-        new_primary, primary_rows = int(row[0]), int(row[1])  # type: ignore[index]
+        primary_rows, repeats, old = (int(v) for v in row)  # type: ignore[union-attr]
+        new_primary = primary_rows - repeats - old
         counts.stored += new_primary
         counts.duplicate += primary_rows - new_primary
         cols = "s.* EXCLUDE (_seq, _primary)"
@@ -258,13 +287,16 @@ def merge_stage(con: duckdb.DuckDBPyConnection, sources: dict[str, str]) -> Writ
         )
         update = _update(table)
         if update and _count(con, "SELECT count(*) FROM _old"):
-            sets, when = update
-            con.execute(
-                f'UPDATE "{table}" AS t SET {sets} FROM (SELECT {cols} FROM {source} '
-                f"SEMI JOIN _old AS o ON o._seq = s._seq) AS d "
-                f"WHERE {join.replace('w.', 'd.')} AND ({when})"
-            )
-        for temp in ("_win", "_multi", "_old"):
+            changed = _changed(table, update, cols, source)
+            con.execute(f"CREATE OR REPLACE TEMP TABLE _upd AS {changed}")
+            if _count(con, "SELECT count(*) FROM _upd"):
+                con.execute(
+                    f'UPDATE "{table}" AS t SET {update.sets} FROM (SELECT {cols} FROM {source} '
+                    f"SEMI JOIN _upd AS u ON u._seq = s._seq) AS d "
+                    f"WHERE {join.replace('s.', 'd.')}"
+                )
+            con.execute("DROP TABLE _upd")
+        for temp in ("_multikeys", "_multi", "_old"):
             con.execute(f"DROP TABLE {temp}")
     return counts
 
