@@ -256,7 +256,11 @@ def test_a_stage_left_by_a_store_that_is_gone_is_not_merged(tmp_path: Path) -> N
 @settings(max_examples=80, deadline=None)
 @given(
     st.lists(
-        st.tuples(st.sampled_from("abc"), st.sampled_from([None, 5, 5, 7])),
+        st.tuples(
+            st.sampled_from(["weibo", "weibo", "x"]),
+            st.sampled_from("abc"),
+            st.sampled_from([None, 5, 5, 7]),
+        ),
         min_size=1,
         max_size=12,
     ),
@@ -264,27 +268,26 @@ def test_a_stage_left_by_a_store_that_is_gone_is_not_merged(tmp_path: Path) -> N
 )
 def test_newest_row_per_key_within_a_batch(rows: list, one_time: bool) -> None:
     """Per key, the row with the newest observation time wins (no time is the oldest),
-    the first among equals: both by Arrow (at most one time in the batch) and by DuckDB."""
+    the first among equals: both by Arrow (at most one time in the batch) and by DuckDB,
+    with one platform or several."""
     import duckdb
 
     from govweibo.store.writer import _newest_per_key
 
     if one_time:
-        rows = [(k, None if t is None else 5) for k, t in rows]
+        rows = [(p, k, None if t is None else 5) for p, k, t in rows]
     base = datetime(2012, 7, 1, tzinfo=UTC)
     data = model.records_to_table(
         "accounts",
         [
-            model.Account(
-                "weibo", k, profile_observed_at=None if t is None else base + timedelta(days=t)
-            )
-            for k, t in rows
+            model.Account(p, k, profile_observed_at=None if t is None else base + timedelta(days=t))
+            for p, k, t in rows
         ],
     )
     got = sorted(int(i) for i in _newest_per_key(duckdb.connect(), data, "accounts"))
     want = []
-    for key in sorted({k for k, _ in rows}):
-        mine = [(i, t) for i, (k, t) in enumerate(rows) if k == key]
+    for key in sorted({(p, k) for p, k, _ in rows}):
+        mine = [(i, t) for i, (p, k, t) in enumerate(rows) if (p, k) == key]
         best = max((t for _, t in mine if t is not None), default=None)
         want.append(next(i for i, t in mine if t == best))
     assert got == sorted(want)
@@ -306,3 +309,28 @@ def test_a_stored_post_without_its_author_key_gets_it_when_seen_again(store: Sto
             "JOIN account_keys AS k ON k.account_id = p.author_id"
         ).fetchall()
         assert got == [(True, "x")]
+
+
+def test_ids_and_texts_are_stored_with_fsst(tmp_path: Path) -> None:
+    """The compression store/schema.py chooses up front is the one used, even where
+    DuckDB's own analysis would pick another (values that repeat: a dictionary); a
+    DuckDB that ignored the clause would fail here rather than silently slow down."""
+    path = tmp_path / "f.duckdb"
+    posts = [model.Post("weibo", str(i), mid=f"m{i % 3}", text=f"文本{i % 3}") for i in range(3000)]
+    batch = model.Batch(primary={"posts": model.records_to_table("posts", posts)})
+    with Store(path) as store:
+        run = store.begin_run("a", "test", {}, 0)
+        store.write(run, batch)
+        store.finish_run(run, checksum=None)
+        store.con.execute("CREATE TABLE plain AS SELECT mid FROM posts")
+        store.con.execute("CHECKPOINT")
+        got = store.con.execute(
+            "SELECT DISTINCT column_name, compression FROM pragma_storage_info('posts') "
+            "WHERE segment_type = 'VARCHAR' AND column_name IN ('post_id', 'mid', 'text')"
+        ).fetchall()
+        auto = store.con.execute(
+            "SELECT DISTINCT compression FROM pragma_storage_info('plain') "
+            "WHERE segment_type = 'VARCHAR'"
+        ).fetchall()
+    assert sorted(got) == [("mid", "FSST"), ("post_id", "FSST"), ("text", "FSST")]
+    assert auto == [("Dictionary",)]

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import duckdb
 
+# account_id: FSST chosen up front, as for the data tables' ids (store/schema.py).
 ACCOUNT_KEYS_DDL = """CREATE TABLE IF NOT EXISTS account_keys (
-    platform VARCHAR NOT NULL, account_id VARCHAR NOT NULL, account_key INTEGER NOT NULL)"""
+    platform VARCHAR NOT NULL, account_id VARCHAR NOT NULL USING COMPRESSION fsst,
+    account_key INTEGER NOT NULL)"""
 
 
 def add_author_keys(con: duckdb.DuckDBPyConnection, ids_sql: str) -> None:
