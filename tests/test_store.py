@@ -334,3 +334,57 @@ def test_ids_and_texts_are_stored_with_fsst(tmp_path: Path) -> None:
         ).fetchall()
     assert sorted(got) == [("mid", "FSST"), ("post_id", "FSST"), ("text", "FSST")]
     assert auto == [("Dictionary",)]
+
+
+_ACCOUNT_ROWS = st.lists(
+    st.tuples(
+        st.sampled_from(["1", "2", "3"]),
+        st.sampled_from(["甲", None]),  # None with no day: a stub
+        st.one_of(st.none(), st.integers(0, 2)),
+    ),
+    min_size=1,
+    max_size=5,
+)
+
+
+def _accounts_after(path: Path, runs: list[list[list[tuple]]], split: bool) -> list[dict]:
+    import govweibo.store.writer as writer
+
+    base = datetime(2012, 7, 1, tzinfo=UTC)
+    with Store(path) as store:
+        for batches in runs:
+            run = store.begin_run("a", "test", {}, 0)
+            for rows in batches:
+                accounts = [
+                    model.Account(
+                        "weibo",
+                        a,
+                        screen_name=name,
+                        profile_observed_at=None if day is None else base + timedelta(days=day),
+                    )
+                    for a, name, day in rows
+                ]
+                table = model.records_to_table("accounts", accounts)
+                batch = model.Batch(secondary={"accounts": table})
+                original = writer.STUB_TABLES
+                writer.STUB_TABLES = original if split else ()  # type: ignore[misc]
+                try:
+                    store.write(run, batch)
+                finally:
+                    writer.STUB_TABLES = original  # type: ignore[misc]
+            store.finish_run(run, checksum=None)
+        return store.arrow("SELECT * FROM accounts ORDER BY ALL").to_pylist()
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(st.lists(_ACCOUNT_ROWS, min_size=1, max_size=3), min_size=1, max_size=2))
+def test_stubs_merged_apart_give_the_rows_they_give_merged_with_the_rest(
+    tmp_path_factory: pytest.TempPathFactory, runs: list
+) -> None:
+    """Carried accounts with nothing but their key (stage_files.STUB_TABLES) are staged
+    and merged apart; the store ends the same as when they are ranked with the rest."""
+    tmp = tmp_path_factory.mktemp("stubs")
+    split = _accounts_after(tmp / "a.duckdb", runs, True)
+    assert split == _accounts_after(tmp / "b.duckdb", runs, False)

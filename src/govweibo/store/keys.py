@@ -31,8 +31,9 @@ def add_author_keys(con: duckdb.DuckDBPyConnection, ids_sql: str) -> None:
         "INSERT INTO account_keys "
         "SELECT platform, account_id, CAST((SELECT coalesce(max(account_key), 0) "
         "FROM account_keys) + row_number() OVER (ORDER BY first) AS INTEGER) "
-        f"FROM ({ids_sql}) AS d WHERE NOT EXISTS (SELECT 1 FROM account_keys AS k "
-        "WHERE k.platform = d.platform AND k.account_id = d.account_id)"
+        # An anti join: NOT EXISTS was planned as a delim join, a fifth of the cost.
+        f"FROM ({ids_sql}) AS d ANTI JOIN account_keys AS k "
+        "ON k.platform = d.platform AND k.account_id = d.account_id"
     )
 
 

@@ -27,11 +27,28 @@ from govweibo import model
 _PENDING = ".pending"
 _MARKER = "store-id"  # whose stage it is (schema_meta 'store_id')
 
+# Tables whose carried stubs (rows with nothing but their key, and the run) are staged
+# apart, as the key alone: a stub changes no stored row and no other copy of its key, so
+# the merge only inserts the keys nothing else holds (store/writer.py). The CED corpus
+# carries 847,000 such accounts, its reposters known by id, where it carries 2,300 whole
+# ones; merging them apart took half as long as ranking them with the others.
+STUB_TABLES = ("accounts",)
+STUBS = "__stubs"
+
+
+def stages() -> list[str]:
+    """The stage's parts: each data table, then the stubs of STUB_TABLES."""
+    return [*model.DATA_TABLES, *(t + STUBS for t in STUB_TABLES)]
+
 
 def stage_schema(table: str) -> pa.Schema:
     """A data table's columns, then the row's arrival order within the run (`_seq`) and
     whether it is a record the source is about (`_primary`) or one such a record carries
-    (a repost's root, a status's user)."""
+    (a repost's root, a status's user). A table's stubs: its key, run and `_seq`."""
+    if table.endswith(STUBS):
+        schema = model.schema_of(table.removesuffix(STUBS))
+        names = [*model.key_of(table.removesuffix(STUBS)), "run_id"]
+        return pa.schema([schema.field(n) for n in names]).append(pa.field("_seq", pa.int64()))
     return (
         model.schema_of(table)
         .append(pa.field("_seq", pa.int64()))
@@ -91,13 +108,13 @@ class StageFiles:
         return sorted(folder.glob("*.parquet")) if folder.exists() else []
 
     def rows(self) -> int:
-        return sum(pq.read_metadata(f).num_rows for t in model.DATA_TABLES for f in self.files(t))
+        return sum(pq.read_metadata(f).num_rows for t in stages() for f in self.files(t))
 
     def register(self, con: duckdb.DuckDBPyConnection) -> list[str]:
-        """Register each table's staged rows as the view `_staged_<table>`; returns the
-        tables that have any."""
+        """Register each part's staged rows (`stages()`) as the view `_staged_<part>`;
+        returns the parts that have any."""
         names = []
-        for table in model.DATA_TABLES:
+        for table in stages():
             files = [str(f) for f in self.files(table)]
             if files:
                 con.read_parquet(files).create_view(f"_staged_{table}")
@@ -106,7 +123,7 @@ class StageFiles:
 
     def clear(self) -> None:
         """Drop every staged file (after the merge has committed), pending ones too."""
-        for table in model.DATA_TABLES:
+        for table in stages():
             folder = self.root / table
             if folder.exists():
                 shutil.rmtree(folder)

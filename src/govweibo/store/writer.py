@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 from govweibo import model
 from govweibo.store.keys import add_author_keys
 from govweibo.store.repeats import RunRepeats
-from govweibo.store.stage_files import StageFiles
+from govweibo.store.stage_files import STUB_TABLES, STUBS, StageFiles, stage_schema
 
 # Which timestamp decides that one version of a row is newer than another.
 _NEWER_BY = {
@@ -173,8 +173,9 @@ def stage_batch(
 
     Nothing is joined with the stored tables here: rows are appended, accounts and their
     observations first reduced to the newest per key within the batch (a source's user
-    repeats on every status). `merge_stage` joins the whole run with the store once, so ingest costs
-    time in proportion to the data rather than to the data times the store."""
+    repeats on every status), and the stubs of STUB_TABLES staged apart. `merge_stage`
+    joins the whole run with the store once, so ingest costs time in proportion to the
+    data rather than to the data times the store."""
     repeated = 0
     for role, tables in ((True, batch.primary), (False, batch.secondary)):
         for table, raw in tables.items():
@@ -195,12 +196,33 @@ def stage_batch(
                     continue
             n = data.num_rows
             data = data.append_column("_seq", pa.array(np.arange(seq, seq + n, dtype=np.int64)))
-            data = data.append_column("_primary", pa.array(np.full(n, role)))
             seq += n
+            if not role and table in STUB_TABLES:
+                stub = _stubs(data, table)
+                if stub.any():
+                    names = stage_schema(table + STUBS).names
+                    stage.write(table + STUBS, data.filter(pa.array(stub)).select(names))
+                    data = data.filter(pa.array(~stub))
+                    n = data.num_rows
+                    if not n:
+                        continue
+            data = data.append_column("_primary", pa.array(np.full(n, role)))
             stage.write(table, data)
     if batch.rejects:
         write_rejects(con, batch.rejects, run_id=run_id, source_path=source_path, fmt=fmt)
     return repeated, seq
+
+
+def _stubs(data: pa.Table, table: str) -> np.ndarray:
+    """Which rows hold nothing but their key (and run, and place)."""
+    stub = np.ones(data.num_rows, bool)
+    for name in model.schema_of(table).names:
+        if name not in model.key_of(table) and name != "run_id":
+            col = data.column(name)
+            if col.null_count == 0:
+                return np.zeros(data.num_rows, bool)
+            stub &= col.is_null().to_numpy(zero_copy_only=False)
+    return stub
 
 
 def _order_key(table: str) -> str:
@@ -225,95 +247,116 @@ def merge_stage(con: duckdb.DuckDBPyConnection, sources: dict[str, str]) -> Writ
 
     Per table: the newest staged row per key wins (ties: the first to arrive), filled in
     from its other copies; keys the store lacks are inserted, stored rows are updated as
-    `_update` says. The stored table is read twice per run (its keys, then the rows to
+    `_update` says. Then its stubs (stage_files.STUB_TABLES), if any: keys that nothing
+    holds yet. The stored table is read twice per run (its keys, then the rows to
     update), never per batch."""
     counts = WriteCounts()
     for table in model.DATA_TABLES:
         stage = sources.get(table)
-        if stage is None or not _count(con, f'SELECT count(*) FROM "{stage}"'):
-            continue
-        keys = model.key_of(table)
-        klist = ", ".join(f'"{k}"' for k in keys)
-        join = " AND ".join(f't."{k}" = s."{k}"' for k in keys)
-        order = _order_key(table)
-        # Keys staged more than once, and how many of their copies are primary records.
-        # (Only these need ranking: the rest of the stage is one row per key.)
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE _multikeys AS SELECT {klist}, "
-            f'count(*) FILTER (WHERE _primary) AS _np FROM "{stage}" '
-            f"GROUP BY {klist} HAVING count(*) > 1"
-        )
-        # A key staged more than once: the winner's values, and where it lacks one, the
-        # next copy's in the same order (a post first seen as the stub a repost carries
-        # is completed by its own record, whichever came first).
-        # (A window, not arg_max aggregates: it sorts, and sorts spill to disk; string
-        # arg_max states ran out of memory at 5M posts under the ingest's memory limit.)
-        fills = ", ".join(
-            f'last_value("{c}" IGNORE NULLS) OVER w AS "{c}"'
-            for c in model.schema_of(table).names
-            if c not in keys
-        )
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE _multi AS SELECT {klist}, {fills}, _seq, "
-            f'bool_or(_primary) OVER w AS _primary FROM (SELECT *, {order} AS _o FROM "{stage}" '
-            f"SEMI JOIN _multikeys AS m USING ({klist})) "
-            f"WINDOW w AS (PARTITION BY {klist} ORDER BY _o "
-            "ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) "
-            f"QUALIFY row_number() OVER (PARTITION BY {klist} ORDER BY _o DESC) = 1"
-        )
-        # One row per key: those of keys staged once, and the merged rows of the others.
-        rows = (
-            f'(SELECT * FROM "{stage}" ANTI JOIN _multikeys AS m USING ({klist}) '
-            "UNION ALL BY NAME SELECT * FROM _multi)"
-            if _count(con, "SELECT count(*) FROM _multikeys")
-            # Every key staged once (a file's own statuses): the stage is the rows.
-            else f'"{stage}"'
-        )
-        # The rows whose key the store holds already (none when the table is empty).
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE _old AS SELECT s._seq, s._primary "
-            f'FROM {rows} AS s SEMI JOIN "{table}" AS t ON {join}'
-        )
-        row = con.execute(
-            f'SELECT (SELECT count(*) FILTER (WHERE _primary) FROM "{stage}"), '
-            "(SELECT coalesce(sum(_np - 1) FILTER (WHERE _np > 0), 0) FROM _multikeys), "
-            "(SELECT count(*) FILTER (WHERE _primary) FROM _old)"
-        ).fetchone()
-        primary_rows, repeats, old = (int(v) for v in row)  # type: ignore[union-attr]
-        new_primary = primary_rows - repeats - old
-        counts.stored += new_primary
-        counts.duplicate += primary_rows - new_primary
-        cols = "s.* EXCLUDE (_seq, _primary)"
-        source = f"{rows} AS s"
-        if table == "posts":
-            # Author keys (store/keys.py) for the run's authors, new ones first.
-            add_author_keys(
-                con,
-                "SELECT s.platform, s.author_id AS account_id, min(s._seq) AS first FROM "
-                f"{source} WHERE s.author_id IS NOT NULL GROUP BY ALL",
-            )
-            cols += " REPLACE (k.account_key AS author_key)"
-            source += (
-                " LEFT JOIN account_keys AS k ON k.platform = s.platform "
-                "AND k.account_id = s.author_id"
-            )
-        con.execute(
-            f'INSERT INTO "{table}" BY NAME SELECT {cols} FROM {source} ANTI JOIN _old AS o ON o._seq = s._seq'
-        )
-        update = _update(table)
-        if update and _count(con, "SELECT count(*) FROM _old"):
-            changed = _changed(table, update, cols, source)
-            con.execute(f"CREATE OR REPLACE TEMP TABLE _upd AS {changed}")
-            if _count(con, "SELECT count(*) FROM _upd"):
-                con.execute(
-                    f'UPDATE "{table}" AS t SET {update.sets} FROM (SELECT {cols} FROM {source} '
-                    f"SEMI JOIN _upd AS u ON u._seq = s._seq) AS d "
-                    f"WHERE {join.replace('s.', 'd.')}"
-                )
-            con.execute("DROP TABLE _upd")
-        for temp in ("_multikeys", "_multi", "_old"):
-            con.execute(f"DROP TABLE {temp}")
+        if stage is not None and _count(con, f'SELECT count(*) FROM "{stage}"'):
+            _merge_table(con, table, stage, counts)
+        if table + STUBS in sources:
+            _insert_stubs(con, table, sources[table + STUBS])
     return counts
+
+
+def _insert_stubs(con: duckdb.DuckDBPyConnection, table: str, stubs: str) -> None:
+    """The keys of a table's staged stubs that neither the store nor the run's other rows
+    (merged already) hold, as rows of their key alone (the first stub's run)."""
+    keys = model.key_of(table)
+    klist = ", ".join(f'"{k}"' for k in keys)
+    join = " AND ".join(f't."{k}" = s."{k}"' for k in keys)
+    con.execute(
+        f'INSERT INTO "{table}" BY NAME SELECT s.* FROM (SELECT {klist}, '
+        f'arg_min(run_id, _seq) AS run_id FROM "{stubs}" GROUP BY {klist}) AS s '
+        f'ANTI JOIN "{table}" AS t ON {join}'
+    )
+
+
+def _merge_table(
+    con: duckdb.DuckDBPyConnection, table: str, stage: str, counts: WriteCounts
+) -> None:
+    """merge_stage for one table: its staged rows, `stage`, into it; adds to `counts`."""
+    keys = model.key_of(table)
+    klist = ", ".join(f'"{k}"' for k in keys)
+    join = " AND ".join(f't."{k}" = s."{k}"' for k in keys)
+    order = _order_key(table)
+    # Keys staged more than once, and how many of their copies are primary records.
+    # (Only these need ranking: the rest of the stage is one row per key.)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _multikeys AS SELECT {klist}, "
+        f'count(*) FILTER (WHERE _primary) AS _np FROM "{stage}" '
+        f"GROUP BY {klist} HAVING count(*) > 1"
+    )
+    # A key staged more than once: the winner's values, and where it lacks one, the
+    # next copy's in the same order (a post first seen as the stub a repost carries
+    # is completed by its own record, whichever came first).
+    # (A window, not arg_max aggregates: it sorts, and sorts spill to disk; string
+    # arg_max states ran out of memory at 5M posts under the ingest's memory limit.)
+    fills = ", ".join(
+        f'last_value("{c}" IGNORE NULLS) OVER w AS "{c}"'
+        for c in model.schema_of(table).names
+        if c not in keys
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _multi AS SELECT {klist}, {fills}, _seq, "
+        f'bool_or(_primary) OVER w AS _primary FROM (SELECT *, {order} AS _o FROM "{stage}" '
+        f"SEMI JOIN _multikeys AS m USING ({klist})) "
+        f"WINDOW w AS (PARTITION BY {klist} ORDER BY _o "
+        "ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) "
+        f"QUALIFY row_number() OVER (PARTITION BY {klist} ORDER BY _o DESC) = 1"
+    )
+    # One row per key: those of keys staged once, and the merged rows of the others.
+    rows = (
+        f'(SELECT * FROM "{stage}" ANTI JOIN _multikeys AS m USING ({klist}) '
+        "UNION ALL BY NAME SELECT * FROM _multi)"
+        if _count(con, "SELECT count(*) FROM _multikeys")
+        # Every key staged once (a file's own statuses): the stage is the rows.
+        else f'"{stage}"'
+    )
+    # The rows whose key the store holds already (none when the table is empty).
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _old AS SELECT s._seq, s._primary "
+        f'FROM {rows} AS s SEMI JOIN "{table}" AS t ON {join}'
+    )
+    row = con.execute(
+        f'SELECT (SELECT count(*) FILTER (WHERE _primary) FROM "{stage}"), '
+        "(SELECT coalesce(sum(_np - 1) FILTER (WHERE _np > 0), 0) FROM _multikeys), "
+        "(SELECT count(*) FILTER (WHERE _primary) FROM _old)"
+    ).fetchone()
+    primary_rows, repeats, old = (int(v) for v in row)  # type: ignore[union-attr]
+    new_primary = primary_rows - repeats - old
+    counts.stored += new_primary
+    counts.duplicate += primary_rows - new_primary
+    cols = "s.* EXCLUDE (_seq, _primary)"
+    source = f"{rows} AS s"
+    if table == "posts":
+        # Author keys (store/keys.py) for the run's authors, new ones first.
+        add_author_keys(
+            con,
+            "SELECT s.platform, s.author_id AS account_id, min(s._seq) AS first FROM "
+            f"{source} WHERE s.author_id IS NOT NULL GROUP BY ALL",
+        )
+        cols += " REPLACE (k.account_key AS author_key)"
+        source += (
+            " LEFT JOIN account_keys AS k ON k.platform = s.platform AND k.account_id = s.author_id"
+        )
+    con.execute(
+        f'INSERT INTO "{table}" BY NAME SELECT {cols} FROM {source} ANTI JOIN _old AS o ON o._seq = s._seq'
+    )
+    update = _update(table)
+    if update and _count(con, "SELECT count(*) FROM _old"):
+        changed = _changed(table, update, cols, source)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _upd AS {changed}")
+        if _count(con, "SELECT count(*) FROM _upd"):
+            con.execute(
+                f'UPDATE "{table}" AS t SET {update.sets} FROM (SELECT {cols} FROM {source} '
+                f"SEMI JOIN _upd AS u ON u._seq = s._seq) AS d "
+                f"WHERE {join.replace('s.', 'd.')}"
+            )
+        con.execute("DROP TABLE _upd")
+    for temp in ("_multikeys", "_multi", "_old"):
+        con.execute(f"DROP TABLE {temp}")
 
 
 def _with_run(data: pa.Table, run_id: int) -> pa.Table:
