@@ -336,11 +336,16 @@ def test_ids_and_texts_are_stored_with_fsst(tmp_path: Path) -> None:
     assert auto == [("Dictionary",)]
 
 
+# As readers make them: a profile (a name, here) comes with its observation time; a stub
+# has neither.
 _ACCOUNT_ROWS = st.lists(
-    st.tuples(
-        st.sampled_from(["1", "2", "3"]),
-        st.sampled_from(["甲", None]),  # None with no day: a stub
-        st.one_of(st.none(), st.integers(0, 2)),
+    st.one_of(
+        st.tuples(st.sampled_from(["1", "2", "3"]), st.just(None), st.just(None)),
+        st.tuples(
+            st.sampled_from(["1", "2", "3"]),
+            st.sampled_from(["甲", None]),
+            st.integers(0, 2),
+        ),
     ),
     min_size=1,
     max_size=5,
@@ -388,3 +393,14 @@ def test_stubs_merged_apart_give_the_rows_they_give_merged_with_the_rest(
     tmp = tmp_path_factory.mktemp("stubs")
     split = _accounts_after(tmp / "a.duckdb", runs, True)
     assert split == _accounts_after(tmp / "b.duckdb", runs, False)
+
+
+def test_a_stub_does_not_shadow_a_row_of_its_key_in_the_same_batch(store: Store) -> None:
+    """Staged apart, a stub no longer takes the place of an untimed row with a name that
+    follows it in the batch (the batch's reduction kept the first of two untimed rows)."""
+    rows = [model.Account("weibo", "1"), model.Account("weibo", "1", screen_name="甲")]
+    batch = model.Batch(secondary={"accounts": model.records_to_table("accounts", rows)})
+    run = store.begin_run("a", "test", {}, 0)
+    store.write(run, batch)
+    store.finish_run(run, checksum=None)
+    assert store.con.execute("SELECT screen_name FROM accounts").fetchall() == [("甲",)]

@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 from govweibo import model
 from govweibo.store.keys import add_author_keys
 from govweibo.store.repeats import RunRepeats
-from govweibo.store.stage_files import STUB_TABLES, STUBS, StageFiles, stage_schema
+from govweibo.store.stage_files import STUB_TABLES, STUBS, StageFiles
 
 # Which timestamp decides that one version of a row is newer than another.
 _NEWER_BY = {
@@ -182,6 +182,19 @@ def stage_batch(
             if raw.num_rows == 0:
                 continue
             data = model.conform(table, _with_run(raw, run_id))
+            if not role and table in STUB_TABLES:
+                # Stubs first: they need neither the reduction nor the repeats check
+                # (their merge takes each key once, and only where nothing else has it).
+                stub = _stubs(data, table)
+                if stub.any():
+                    stubs = data.filter(pa.array(stub)).select([*model.key_of(table), "run_id"])
+                    n = stubs.num_rows
+                    seqs = pa.array(np.arange(seq, seq + n, dtype=np.int64))
+                    stage.write(table + STUBS, stubs.append_column("_seq", seqs))
+                    seq += n
+                    data = data.filter(pa.array(~stub))
+                    if not data.num_rows:
+                        continue
             if table not in REPEATED_PER_BATCH:
                 winners = np.arange(data.num_rows)
             else:
@@ -196,17 +209,8 @@ def stage_batch(
                     continue
             n = data.num_rows
             data = data.append_column("_seq", pa.array(np.arange(seq, seq + n, dtype=np.int64)))
-            seq += n
-            if not role and table in STUB_TABLES:
-                stub = _stubs(data, table)
-                if stub.any():
-                    names = stage_schema(table + STUBS).names
-                    stage.write(table + STUBS, data.filter(pa.array(stub)).select(names))
-                    data = data.filter(pa.array(~stub))
-                    n = data.num_rows
-                    if not n:
-                        continue
             data = data.append_column("_primary", pa.array(np.full(n, role)))
+            seq += n
             stage.write(table, data)
     if batch.rejects:
         write_rejects(con, batch.rejects, run_id=run_id, source_path=source_path, fmt=fmt)
