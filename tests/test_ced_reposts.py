@@ -9,7 +9,13 @@ from hypothesis import strategies as st
 
 from govweibo import model
 from govweibo.ingest.ced import _Accumulator
-from govweibo.ingest.ced_reposts import RepostFile, convert, decode_mids, read_repost_file
+from govweibo.ingest.ced_reposts import (
+    RepostFile,
+    convert,
+    decode_mids,
+    read_repost_file,
+    read_repost_files,
+)
 from govweibo.ingest.sina_ids import ALPHABET, id_to_mid, mid_to_id
 
 SRC_TIME = datetime(2012, 7, 21, 3, 0, tzinfo=UTC)
@@ -151,3 +157,34 @@ def test_the_scan_converts_what_the_column_path_leaves_to_the_record_path() -> N
     assert rows[0]["created_at"] == datetime(2012, 2, 28, 16, 30, tzinfo=UTC)
     assert rows[1]["created_at"] == datetime(1999, 12, 31, 15, 59, 59, tzinfo=UTC)
     assert rows[0]["repost_chain"] == ["甲"] and rows[1]["author_id"] == "2"
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.lists(records, max_size=6).map(lambda r: json.dumps(r, ensure_ascii=False)),
+            st.sampled_from(['[{"uid": true}]', "[1, 2]", "{}", "[", '[{"mid": "a"}] x']),
+        ),
+        max_size=6,
+    )
+)
+def test_files_scanned_together_give_what_each_gives_alone(bodies: list[str]) -> None:
+    """One native call for a batch of files: each file's rows, or its error, in order,
+    the declined files read by json.loads."""
+    entries = [
+        (Path(f"{i}.json"), b.encode(), "3400000000000001", SRC_TIME) for i, b in enumerate(bodies)
+    ]
+    together = read_repost_files(entries)
+    for entry, got in zip(entries, together, strict=True):
+        try:
+            alone = read_repost_file(*entry)
+        except ValueError as exc:
+            assert isinstance(got, ValueError) and str(got) == str(exc)
+            continue
+        assert not isinstance(got, ValueError)
+        assert got.count == alone.count and got.items == alone.items
+        if alone.columns is None:
+            assert got.columns is None
+        else:
+            assert got.columns is not None and got.columns.equals(alone.columns)

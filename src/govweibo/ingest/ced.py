@@ -21,14 +21,15 @@ import pyarrow as pa
 
 from govweibo import model
 from govweibo.ingest.base import ReadOptions, Source
-from govweibo.ingest.ced_reposts import RepostFile, convert, read_repost_file
+from govweibo.ingest.ced_reposts import RepostFile, convert, read_repost_files
 from govweibo.ingest.sina_ids import mid_to_id
 from govweibo.model import Account, AccountObservation, Batch, Post, PostLabel, Reject
 
 BEIJING = timezone(timedelta(hours=8))
 SOURCE_DIR = "original-microblog"
 LABEL_DIRS = {"rumor-repost": "rumour", "non-rumor-repost": "non-rumour"}
-RECORDS_PER_BATCH = 50_000
+# A batch's input: about 50,000 reposts.
+BATCH_BYTES = 8_000_000
 _YEARLESS = re.compile(r"(\d{1,2})月(\d{1,2})日\s*(\d{1,2}):(\d{2})")
 _CHAIN = re.compile(r"//@([^:：\s/]{1,40})[:：]")
 _SINA_TIME = "%a %b %d %H:%M:%S %z %Y"
@@ -123,7 +124,7 @@ class CedReader:
         for name in names:
             label_dir = next((d for d in LABEL_DIRS if name in listed.get(d, ())), None)
             self._read_event(root, name, label_dir, acc, digest)
-            if acc.size >= RECORDS_PER_BATCH:
+            if acc.bytes >= BATCH_BYTES:
                 yield acc.flush()
         yield acc.flush()
         source.notes["checksum"] = digest.hexdigest()
@@ -166,12 +167,9 @@ class _Accumulator:
         self.labels: list[PostLabel] = []
         self.rejects: list[Reject] = []
         self.repost_files: list[RepostFile] = []
+        self.pending: list[tuple[Path, bytes, str | None, datetime | None]] = []
         self.read = 0
         self.bytes = 0
-
-    @property
-    def size(self) -> int:
-        return self.read
 
     def reject(self, path: Path, item: int, exc: CedError | str, raw: Any) -> None:
         field = exc.field if isinstance(exc, CedError) else None
@@ -258,14 +256,20 @@ class _Accumulator:
     def add_reposts(
         self, path: Path, raw: bytes, src_id: str | None, src_time: datetime | None
     ) -> None:
-        try:
-            reposts = read_repost_file(path, raw, src_id, src_time, self.native)
-        except (json.JSONDecodeError, UnicodeDecodeError, ValueError) as exc:
-            self.read += 1
-            self.reject(path, 0, f"malformed repost file: {exc}", raw.decode("utf-8", "replace"))
-            return
-        self.read += reposts.count
-        self.repost_files.append(reposts)
+        """Read at the flush, all of the batch's files in one native scan."""
+        self.pending.append((path, raw, src_id, src_time))
+
+    def _read_reposts(self) -> None:
+        files = read_repost_files(self.pending, self.native)
+        for (path, raw, _, _), got in zip(self.pending, files, strict=True):
+            if isinstance(got, ValueError):
+                self.read += 1
+                reason = f"malformed repost file: {got}"
+                self.reject(path, 0, reason, raw.decode("utf-8", "replace"))
+            else:
+                self.read += got.count
+                self.repost_files.append(got)
+        self.pending = []
 
     def _add_repost(
         self, path: Path, i: int, rec: Any, src_id: str | None, src_time: datetime | None
@@ -303,6 +307,7 @@ class _Accumulator:
         self.accounts.append(Account(platform="weibo", account_id=str(uid)))
 
     def flush(self) -> Batch:
+        self._read_reposts()
         bulk = convert(self.repost_files)
         for f, i in bulk.slow:
             self._add_repost(f.path, i, f.items[i], f.src_id, f.src_time)

@@ -62,27 +62,56 @@ _SCANNED = ("mid", "uid", "parent", "text", "date")
 _DERIVED = ("post_id", "parent_id")
 
 
+def read_repost_files(
+    entries: list[tuple[Any, bytes, str | None, datetime | None]], native: bool = True
+) -> list[RepostFile | ValueError]:
+    """The records of each (path, bytes, source id, source time), in order, or the error
+    that says it is not a JSON array. `native`: scan them with the extension where it is
+    built, all in one call (the scan also converts each plainly well-formed record: its ids
+    and time, `fast`); json.loads reads the files it declines."""
+    raws = [raw for _, raw, _, _ in entries]
+    scanned = _sina_scan.scan_reposts(raws) if native and _sina_scan is not None else None
+    table = None
+    rows: list[int] = []
+    if scanned is not None:
+        rows, cols, created, fast = scanned
+        n = sum(r for r in rows if r > 0)
+        names = (*_SCANNED, *_DERIVED)
+        arrays = {name: large_strings(col, n) for name, col in zip(names, cols, strict=True)}
+        values = np.frombuffer(created[0], np.int64)
+        valid = np.frombuffer(created[1], np.uint8)
+        arrays["created_us"] = pa.array(values, pa.int64(), mask=valid == 0)
+        arrays["fast"] = pa.array(np.frombuffer(fast, np.uint8).astype(bool))
+        table = pa.table(arrays)
+    out: list[RepostFile | ValueError] = []
+    start = 0
+    for i, (path, raw, src_id, src_time) in enumerate(entries):
+        if table is not None and rows[i] >= 0:
+            count = rows[i]
+            out.append(RepostFile(path, None, src_id, src_time, table.slice(start, count), raw))
+            start += count
+            continue
+        try:
+            items = json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            out.append(ValueError(str(exc)))
+            continue
+        if not isinstance(items, list):
+            out.append(ValueError("expected a JSON array of reposts"))
+            continue
+        out.append(RepostFile(path, items, src_id, src_time))
+    return out
+
+
 def read_repost_file(
     path: Any, raw: bytes, src_id: str | None, src_time: datetime | None, native: bool = True
 ) -> RepostFile:
-    """The file's records; raises ValueError (or json's) where it is not a JSON array.
-    `native`: scan it with the extension where it is built; the scan also converts each
-    plainly well-formed record (its ids, its time: `fast`)."""
-    scanned = _sina_scan.scan_reposts(raw) if native and _sina_scan is not None else None
-    if scanned is not None:
-        rows, cols, created, fast = scanned
-        names = (*_SCANNED, *_DERIVED)
-        arrays = {name: large_strings(col, rows) for name, col in zip(names, cols, strict=True)}
-        values, valid = (
-            np.frombuffer(b, np.int64 if i == 0 else np.uint8) for i, b in enumerate(created)
-        )
-        arrays["created_us"] = pa.array(values, pa.int64(), mask=valid == 0)
-        arrays["fast"] = pa.array(np.frombuffer(fast, np.uint8).astype(bool))
-        return RepostFile(path, None, src_id, src_time, pa.table(arrays), raw)
-    items = json.loads(raw)
-    if not isinstance(items, list):
-        raise ValueError("expected a JSON array of reposts")
-    return RepostFile(path, items, src_id, src_time)
+    """One file's records (read_repost_files); raises ValueError where it is not a JSON
+    array of them."""
+    (got,) = read_repost_files([(path, raw, src_id, src_time)], native)
+    if isinstance(got, ValueError):
+        raise got
+    return got
 
 
 @dataclass

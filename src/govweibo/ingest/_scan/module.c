@@ -6,8 +6,8 @@ static PyMethodDef METHODS[] = {
     {"scan", scan, METH_VARARGS,
      "scan(body, now_us, parts=1) -> the columns of a chunk of Sina status lines, per part, or None"},
     {"scan_reposts", scan_reposts, METH_VARARGS,
-     "scan_reposts(body) -> (rows, columns mid, uid, parent, text, date, id, parent id, "
-     "created, fast) of a CED repost file, or None"},
+     "scan_reposts([body, ...]) -> (rows per file or -1, columns mid, uid, parent, text, "
+     "date, id, parent id, created, fast) of CED repost files"},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef MODULE = {PyModuleDef_HEAD_INIT, "_sina_scan",

@@ -182,36 +182,90 @@ static int scan_repost_array(const char *b, size_t size, SCol *cols, Derived *ou
     return ok;
 }
 
-/* scan_reposts(file bytes): (rows, [(offsets, bytes, valid)] for mid, uid, parent, text,
- * date, id, parent id], (created values, valid), fast flags), or None where json.loads
- * must read the file. */
+/* Lengths of every buffer a file's scan appends to, to take a declined file's rows back. */
+typedef struct { size_t len[3 * (R_N + 2) + 3]; } Mark;
+
+static void marks(SCol *cols, Derived *d, Mark *m, int restore) {
+    Buf *bufs[3 * (R_N + 2) + 3];
+    int n = 0;
+    for (int k = 0; k < R_N; k++) {
+        bufs[n++] = &cols[k].off;
+        bufs[n++] = &cols[k].data;
+        bufs[n++] = &cols[k].valid;
+    }
+    SCol *ids[2] = {&d->id, &d->parent};
+    for (int k = 0; k < 2; k++) {
+        bufs[n++] = &ids[k]->off;
+        bufs[n++] = &ids[k]->data;
+        bufs[n++] = &ids[k]->valid;
+    }
+    bufs[n++] = &d->created.val;
+    bufs[n++] = &d->created.valid;
+    bufs[n++] = &d->fast;
+    for (int i = 0; i < n; i++) {
+        if (restore) bufs[i]->len = m->len[i];
+        else m->len[i] = bufs[i]->len;
+    }
+}
+
+/* scan_reposts([file bytes, ...]): ([rows of each file, or -1 where json.loads must read
+ * it], [(offsets, bytes, valid)] for mid, uid, parent, text, date, id, parent id],
+ * (created values, valid), fast flags): one set of columns for the files scanned, in
+ * order, the GIL released for all of them. */
 PyObject *scan_reposts(PyObject *self, PyObject *args) {
     (void)self;
-    Py_buffer body;
-    if (!PyArg_ParseTuple(args, "y*", &body)) return NULL;
+    PyObject *list;
+    if (!PyArg_ParseTuple(args, "O", &list)) return NULL;
+    PyObject *seq = PySequence_Fast(list, "scan_reposts takes a list of bytes");
+    if (!seq) return NULL;
+    Py_ssize_t nfiles = PySequence_Fast_GET_SIZE(seq);
+    Py_buffer *views = calloc((size_t)nfiles + 1, sizeof(Py_buffer));
+    int64_t *counts = calloc((size_t)nfiles + 1, sizeof(int64_t));
+    Py_ssize_t got = 0; /* views held */
+    int ok = views && counts;
+    if (!ok) PyErr_NoMemory();
+    while (ok && got < nfiles) {
+        ok = PyObject_GetBuffer(PySequence_Fast_GET_ITEM(seq, got), &views[got], PyBUF_SIMPLE) == 0;
+        if (ok) got++;
+    }
     SCol cols[R_N];
     Derived d;
     memset(cols, 0, sizeof cols);
     memset(&d, 0, sizeof d);
-    int64_t rows = 0;
-    int ok = scol_init(&d.id) && scol_init(&d.parent);
-    for (int k = 0; k < R_N; k++) ok = ok && scol_init(&cols[k]);
-    if (ok) {
+    int mem = ok && scol_init(&d.id) && scol_init(&d.parent);
+    for (int k = 0; k < R_N; k++) mem = mem && scol_init(&cols[k]);
+    if (mem) {
         Py_BEGIN_ALLOW_THREADS
-        ok = scan_repost_array(body.buf, (size_t)body.len, cols, &d, &rows);
+        for (Py_ssize_t i = 0; i < nfiles; i++) {
+            Mark m;
+            int64_t rows = 0;
+            marks(cols, &d, &m, 0);
+            if (scan_repost_array(views[i].buf, (size_t)views[i].len, cols, &d, &rows)) {
+                counts[i] = rows;
+            } else {
+                marks(cols, &d, &m, 1);
+                counts[i] = -1;
+            }
+        }
         Py_END_ALLOW_THREADS
     }
-    PyBuffer_Release(&body);
-    PyObject *out;
-    if (!ok) {
-        out = Py_None;
-        Py_INCREF(out);
-    } else {
-        out = Py_BuildValue("(L[NNNNNNN]NN)", (long long)rows, scol_py(&cols[0]),
-                            scol_py(&cols[1]), scol_py(&cols[2]), scol_py(&cols[3]),
-                            scol_py(&cols[4]), scol_py(&d.id), scol_py(&d.parent),
-                            icol_py(&d.created), bytes_of(&d.fast));
+    for (Py_ssize_t i = 0; i < got; i++) PyBuffer_Release(&views[i]);
+    Py_DECREF(seq);
+    PyObject *out = NULL;
+    if (ok && mem) {
+        PyObject *rows = PyList_New(nfiles);
+        for (Py_ssize_t i = 0; rows && i < nfiles; i++)
+            PyList_SET_ITEM(rows, i, PyLong_FromLongLong((long long)counts[i]));
+        if (rows)
+            out = Py_BuildValue("(N[NNNNNNN]NN)", rows, scol_py(&cols[0]), scol_py(&cols[1]),
+                                scol_py(&cols[2]), scol_py(&cols[3]), scol_py(&cols[4]),
+                                scol_py(&d.id), scol_py(&d.parent), icol_py(&d.created),
+                                bytes_of(&d.fast));
+    } else if (ok) {
+        PyErr_NoMemory();
     }
+    free(views);
+    free(counts);
     for (int k = 0; k < R_N; k++) scol_free(&cols[k]);
     scol_free(&d.id);
     scol_free(&d.parent);
@@ -220,4 +274,3 @@ PyObject *scan_reposts(PyObject *self, PyObject *args) {
     buf_free(&d.fast);
     return out;
 }
-

@@ -6,8 +6,9 @@
  * other than the plain ones, or a record the SQL checks would quarantine. The caller then
  * maps the whole chunk in SQL, so the two paths never mix within a chunk and each accepted
  * value means exactly what the SQL path makes of it (tests/test_sina_fast.py compares the
- * two). scan_reposts() reads a CED repost file into string columns, or declines it for
- * json.loads (tests/test_ced_reposts.py).
+ * two). scan_reposts() reads a batch of CED repost files into one set of string columns,
+ * converting their plainly well-formed records, and declines any file for json.loads
+ * that is not strict JSON in the plain shape (tests/test_ced_reposts.py).
  *
  * json.c     strict JSON: strings, numbers, objects walked key by key, values kept as Val
  * values.c   what the SQL macros (gw_id, gw_ts, gw_chain, ...) make of a Val, in C
