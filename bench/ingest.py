@@ -171,7 +171,7 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        if not args.skip_synthetic:
+        if not args.skip_synthetic and args.posts > 0:
             lines = work / "statuses.jsonl"
             t = time.perf_counter()
             synth_lines(lines, args.posts)

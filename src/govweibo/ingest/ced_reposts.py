@@ -2,10 +2,13 @@
 
 A CED repost file holds hundreds of `{mid, uid, parent, text, date}` records; the
 corpus about 900,000. Converting them one by one in Python (a base62 decode and a
-strptime per record) was most of the CED ingest time. Here whole columns are
-checked and converted with numpy and Arrow; any record that is not plainly
-well-formed is handed back to the per-record path in `ced`, which says exactly
-what is wrong with it. Both paths give identical rows for the records they share.
+strptime per record) was most of the CED ingest time. Here the native scan reads a
+batch's files and converts each plainly well-formed record as it goes (ingest/_scan/
+reposts.c); files it declines, or all of them where the extension is not built, are
+read by json.loads and their columns checked and converted with numpy and Arrow. Any
+record that is not plainly well-formed is handed back to the per-record path in `ced`,
+which says exactly what is wrong with it. All paths give identical rows for the records
+they share (tests/test_ced_reposts.py).
 """
 
 from __future__ import annotations
@@ -36,8 +39,9 @@ _BEIJING_OFFSET_S = 8 * 3600
 @dataclass
 class RepostFile:
     """The records of one repost file and the source post they hang from: parsed by
-    json.loads (`items`), or scanned natively into columns (`columns`, with `raw`, the
-    file's bytes, parsed only if a record needs the per-record path)."""
+    json.loads (`items`), or scanned natively into columns (`columns`, its slice of its
+    batch's scan, with `raw`, the file's bytes, parsed only if a record needs the
+    per-record path)."""
 
     path: Any
     items_: list[Any] | None
@@ -171,7 +175,8 @@ class _Rows:
 def _scanned_rows(files: list[RepostFile]) -> _Rows:
     """Files the native scan read: it did the conversion record by record."""
     names = ["mid", "uid", "text", *_DERIVED]
-    parts = [f.columns for f in files if f.columns is not None]
+    keep = [*names, "created_us", "fast"]
+    parts = [f.columns.select(keep) for f in files if f.columns is not None]
     both = pa.concat_tables(parts).combine_chunks()
     cols = pa.table({k: both.column(k).cast(pa.string()) for k in names})
     cols = cols.append_column("created_us", both.column("created_us"))

@@ -54,21 +54,21 @@ def _update(table: str) -> Update | None:
     rest = [c for c in rest if c != "run_id"]
     if table == "accounts":
         # Newer profile wins, but a missing field never erases a known one.
-        sets = ", ".join(f'"{c}" = COALESCE(d."{c}", t."{c}")' for c in rest)
-        return Update(sets, newer=True, fills=[])
+        newest = ", ".join(f'"{c}" = COALESCE(d."{c}", t."{c}")' for c in rest)
+        return Update(newest, newer=True, fills=[])
     if table == "posts":
         # Counts: the newer observation's. Everything else, and counts a copy lacked:
         # what was stored, filled in from a fuller copy (a post first seen as the stub a
         # repost carries).
         counts = ["reposts", "comments", "likes", "counts_observed_at"]
-        fills = _fills([c for c in rest if c not in counts])
+        sets = _fills([c for c in rest if c not in counts])
         for c in counts:
-            fills.append(
+            sets.append(
                 f'"{c}" = CASE WHEN t.counts_observed_at IS NULL OR '
                 "d.counts_observed_at > t.counts_observed_at "
                 f'THEN COALESCE(d."{c}", t."{c}") ELSE COALESCE(t."{c}", d."{c}") END'
             )
-        return Update(", ".join(fills), newer=True, fills=rest)
+        return Update(", ".join(sets), newer=True, fills=rest)
     if table == "interactions":
         # A comment first seen as the `reply_comment` another comment carries lacks
         # its post; the comment's own record fills it in.
