@@ -36,6 +36,11 @@ STUB_TABLES = ("accounts",)
 STUBS = "__stubs"
 
 
+def stub_columns(table: str) -> list[str]:
+    """What a stub of `table` holds: its key and its run."""
+    return [*model.key_of(table), "run_id"]
+
+
 def stages() -> list[str]:
     """The stage's parts: each data table, then the stubs of STUB_TABLES."""
     return [*model.DATA_TABLES, *(t + STUBS for t in STUB_TABLES)]
@@ -46,9 +51,9 @@ def stage_schema(table: str) -> pa.Schema:
     whether it is a record the source is about (`_primary`) or one such a record carries
     (a repost's root, a status's user). A table's stubs: its key, run and `_seq`."""
     if table.endswith(STUBS):
-        schema = model.schema_of(table.removesuffix(STUBS))
-        names = [*model.key_of(table.removesuffix(STUBS)), "run_id"]
-        return pa.schema([schema.field(n) for n in names]).append(pa.field("_seq", pa.int64()))
+        base = table.removesuffix(STUBS)
+        fields = [model.schema_of(base).field(n) for n in stub_columns(base)]
+        return pa.schema(fields).append(pa.field("_seq", pa.int64()))
     return (
         model.schema_of(table)
         .append(pa.field("_seq", pa.int64()))

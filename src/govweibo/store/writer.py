@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 from govweibo import model
 from govweibo.store.keys import add_author_keys
 from govweibo.store.repeats import RunRepeats
-from govweibo.store.stage_files import STUB_TABLES, STUBS, StageFiles
+from govweibo.store.stage_files import STUB_TABLES, STUBS, StageFiles, stub_columns
 
 # Which timestamp decides that one version of a row is newer than another.
 _NEWER_BY = {
@@ -78,6 +78,11 @@ def _update(table: str) -> Update | None:
     return None
 
 
+def _on_keys(table: str, alias: str) -> str:
+    """SQL that matches the stored row `t` with the row `alias` on the table's key."""
+    return " AND ".join(f't."{k}" = {alias}."{k}"' for k in model.key_of(table))
+
+
 def _changed(table: str, update: Update, cols: str, source: str) -> str:
     """SQL for the `_seq` of the rows (`SELECT {cols} FROM {source}`) already stored
     (`_old`) that `update` changes. The join carries only the keys, the order column and
@@ -91,11 +96,11 @@ def _changed(table: str, update: Update, cols: str, source: str) -> str:
     when = [f'(t."_null{i}" AND NOT d."_null{i}")' for i in range(len(update.fills))]
     if update.newer:
         when.insert(0, f'(d."{o}" IS NOT NULL AND (t."{o}" IS NULL OR d."{o}" > t."{o}"))')
-    join = " AND ".join(f't."{k}" = d."{k}"' for k in keys)
     seen = f"SELECT s._seq, {cols} FROM {source} SEMI JOIN _old AS o ON o._seq = s._seq"
     return (
         f"SELECT d._seq FROM (SELECT _seq, {narrow} FROM ({seen})) AS d "
-        f'JOIN (SELECT {narrow} FROM "{table}") AS t ON {join} WHERE {" OR ".join(when)}'
+        f'JOIN (SELECT {narrow} FROM "{table}") AS t ON {_on_keys(table, "d")} '
+        f"WHERE {' OR '.join(when)}"
     )
 
 
@@ -187,7 +192,7 @@ def stage_batch(
                 # (their merge takes each key once, and only where nothing else has it).
                 stub = _stubs(data, table)
                 if stub.any():
-                    stubs = data.filter(pa.array(stub)).select([*model.key_of(table), "run_id"])
+                    stubs = data.filter(pa.array(stub)).select(stub_columns(table))
                     n = stubs.num_rows
                     seqs = pa.array(np.arange(seq, seq + n, dtype=np.int64))
                     stage.write(table + STUBS, stubs.append_column("_seq", seqs))
@@ -218,10 +223,11 @@ def stage_batch(
 
 
 def _stubs(data: pa.Table, table: str) -> np.ndarray:
-    """Which rows hold nothing but their key (and run, and place)."""
+    """Which rows hold nothing but their stub columns (key and run)."""
     stub = np.ones(data.num_rows, bool)
+    kept = stub_columns(table)
     for name in model.schema_of(table).names:
-        if name not in model.key_of(table) and name != "run_id":
+        if name not in kept:
             col = data.column(name)
             if col.null_count == 0:
                 return np.zeros(data.num_rows, bool)
@@ -267,13 +273,11 @@ def merge_stage(con: duckdb.DuckDBPyConnection, sources: dict[str, str]) -> Writ
 def _insert_stubs(con: duckdb.DuckDBPyConnection, table: str, stubs: str) -> None:
     """The keys of a table's staged stubs that neither the store nor the run's other rows
     (merged already) hold, as rows of their key alone (the first stub's run)."""
-    keys = model.key_of(table)
-    klist = ", ".join(f'"{k}"' for k in keys)
-    join = " AND ".join(f't."{k}" = s."{k}"' for k in keys)
+    klist = ", ".join(f'"{k}"' for k in model.key_of(table))
     con.execute(
         f'INSERT INTO "{table}" BY NAME SELECT s.* FROM (SELECT {klist}, '
         f'arg_min(run_id, _seq) AS run_id FROM "{stubs}" GROUP BY {klist}) AS s '
-        f'ANTI JOIN "{table}" AS t ON {join}'
+        f'ANTI JOIN "{table}" AS t ON {_on_keys(table, "s")}'
     )
 
 
@@ -283,7 +287,6 @@ def _merge_table(
     """merge_stage for one table: its staged rows, `stage`, into it; adds to `counts`."""
     keys = model.key_of(table)
     klist = ", ".join(f'"{k}"' for k in keys)
-    join = " AND ".join(f't."{k}" = s."{k}"' for k in keys)
     order = _order_key(table)
     # Keys staged more than once, and how many of their copies are primary records.
     # (Only these need ranking: the rest of the stage is one row per key.)
@@ -321,7 +324,7 @@ def _merge_table(
     # The rows whose key the store holds already (none when the table is empty).
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _old AS SELECT s._seq, s._primary "
-        f'FROM {rows} AS s SEMI JOIN "{table}" AS t ON {join}'
+        f'FROM {rows} AS s SEMI JOIN "{table}" AS t ON {_on_keys(table, "s")}'
     )
     row = con.execute(
         f'SELECT (SELECT count(*) FILTER (WHERE _primary) FROM "{stage}"), '
@@ -356,7 +359,7 @@ def _merge_table(
             con.execute(
                 f'UPDATE "{table}" AS t SET {update.sets} FROM (SELECT {cols} FROM {source} '
                 f"SEMI JOIN _upd AS u ON u._seq = s._seq) AS d "
-                f"WHERE {join.replace('s.', 'd.')}"
+                f"WHERE {_on_keys(table, 'd')}"
             )
         con.execute("DROP TABLE _upd")
     for temp in ("_multikeys", "_multi", "_old"):
