@@ -143,3 +143,101 @@ def test_orders_and_group_ranks_with_ties() -> None:
         (r["rank"], r["platform"], r["account_id"]) for r in out
     )
     assert all(r["rank"] == 1 + sum(x["score"] > r["score"] for x in out) for r in out)
+
+
+# A hand-made store for the group rank change: two sectors, two quarters, posts only (the bci
+# score grows with the posts). (account, sector, posts in 2011Q1, posts in 2011Q2)
+MOVES = [
+    ("a1", "foreign_affairs", 5, 1),
+    ("a2", "foreign_affairs", 3, 5),
+    ("a3", "foreign_affairs", 1, 3),
+    ("b1", "public_security", 4, 2),
+    ("b2", "public_security", 2, 4),
+    ("b3", "public_security", 0, 6),
+]
+
+
+def _moves_store(store: Store) -> Store:
+    from test_index import ts
+
+    con = store.con
+    con.execute(
+        "CREATE TABLE account_profiles (platform VARCHAR, account_id VARCHAR, is_government"
+        " BOOLEAN, confidence DOUBLE, evidence VARCHAR, kind VARCHAR, sector VARCHAR, level"
+        " VARCHAR, province VARCHAR, region VARCHAR, family VARCHAR)"
+    )
+    n = 0
+    for aid, sector, q1, q2 in MOVES:
+        con.execute(
+            "INSERT INTO accounts (platform, account_id, screen_name, created_at) VALUES (?,?,?,?)",
+            ["weibo", aid, aid, ts("2010-01-01 00:00")],
+        )
+        con.execute(
+            "INSERT INTO account_profiles VALUES ('weibo',?,TRUE,1.0,'t','agency',?,'county',"
+            "'北京','east',NULL)",
+            [aid, sector],
+        )
+        for count, day in ((q1, "2011-02-01"), (q2, "2011-05-01")):
+            for _ in range(count):
+                n += 1
+                con.execute(
+                    "INSERT INTO posts (platform, post_id, author_id, created_at) VALUES"
+                    " ('weibo',?,?,?)",
+                    [f"p{n}", aid, ts(f"{day} 04:00")],
+                )
+    return store
+
+
+def test_group_rank_change_is_within_the_group(store: Store) -> None:
+    from govweibo.analyses.rankings import group_rank_change
+
+    _moves_store(store)
+    cur = compute_index(store, period="2011Q2", method="bci")
+    prev = compute_index(store, period="2011Q1", method="bci")
+    by_sector = {
+        r["account_id"]: r
+        for r in group_rank_change(cur, prev, by="sector", top_n=None).to_pylist()
+    }
+    # (group rank now, before, change); the overall change differs (a1: 1st -> 6th, -5).
+    want = {"a2": (1, 2, 1), "a3": (2, 3, 1), "a1": (3, 1, -2),
+            "b3": (1, 3, 2), "b2": (2, 2, 0), "b1": (3, 1, -2)}  # fmt: skip
+    got = {
+        a: (r["group_rank"], r["previous_group_rank"], r["group_rank_change"])
+        for a, r in by_sector.items()
+    }
+    assert got == want
+    overall = {r["account_id"]: r for r in rank_change(cur, prev).to_pylist()}
+    assert overall["a1"]["rank_change"] == -5 and overall["b3"]["rank_change"] == 5
+    # The overall list: the group is everyone, so the change is the overall one.
+    top = group_rank_change(cur, prev, top_n=2).to_pylist()
+    assert [(r["account_id"], r["group_rank_change"]) for r in top] == [("b3", 5), ("a2", 1)]
+    # ranking_lists with the previous period gives the same changes.
+    lists = ranking_lists(cur, top_n=3, previous=prev)
+    sector_list = {r["account_id"]: r["group_rank_change"] for r in lists["by_sector"].to_pylist()}
+    assert sector_list == {a: w[2] for a, w in want.items()}
+    assert "group_rank_change" not in ranking_lists(cur, top_n=3)["overall"].column_names
+
+
+def test_group_rank_change_new_to_the_group() -> None:
+    """An account ranked before in another group, or not at all, has no previous group rank."""
+    import pyarrow as pa
+
+    from govweibo.analyses.rankings import group_rank_change
+
+    def index(rows: list[tuple[str, str, float]]) -> pa.Table:
+        return pa.table(
+            {
+                "platform": ["weibo"] * len(rows),
+                "account_id": [r[0] for r in rows],
+                "sector": [r[1] for r in rows],
+                "kind": ["agency"] * len(rows),
+                "score": [r[2] for r in rows],
+            }
+        )
+
+    prev = index([("x", "health", 9.0), ("y", "courts", 5.0)])
+    cur = index([("x", "courts", 9.0), ("y", "courts", 5.0), ("z", "courts", 1.0)])
+    out = {r["account_id"]: r for r in group_rank_change(cur, prev, by="sector").to_pylist()}
+    assert out["x"]["previous_group_rank"] is None and out["x"]["group_rank_change"] is None
+    assert (out["y"]["previous_group_rank"], out["y"]["group_rank_change"]) == (1, -1)
+    assert out["z"]["group_rank_change"] is None

@@ -172,18 +172,69 @@ def _rankings(
     ).combine_chunks()  # fmt: skip
 
 
-def ranking_lists(index: Any, *, top_n: int = 20) -> dict[str, pa.Table]:
-    """The standard lists: overall, agencies, officials, by sector, level and province."""
+# The standard lists: name -> (grouping, kind).
+LISTS: dict[str, tuple[str | None, str | None]] = {
+    "overall": (None, None),
+    "agencies": (None, "agency"),
+    "officials": (None, "official"),
+    "by_sector": ("sector", None),
+    "by_level": ("level", None),
+    "by_province": ("province", None),
+}
+
+
+def ranking_lists(
+    index: Any, *, top_n: int = 20, previous: Any | None = None
+) -> dict[str, pa.Table]:
+    """The standard lists (LISTS): overall, agencies, officials, by sector, level and
+    province. With `previous` (the previous period's index) each list also gets the group
+    rank change (group_rank_change)."""
     t = _table(index)
     order = np.argsort(-_floats(t["score"]), kind="stable")  # one sort for all the lists
-    return {
-        "overall": _rankings(t, None, None, top_n, order),
-        "agencies": _rankings(t, None, "agency", top_n, order),
-        "officials": _rankings(t, None, "official", top_n, order),
-        "by_sector": _rankings(t, "sector", None, top_n, order),
-        "by_level": _rankings(t, "level", None, top_n, order),
-        "by_province": _rankings(t, "province", None, top_n, order),
-    }
+    out = {name: _rankings(t, by, kind, top_n, order) for name, (by, kind) in LISTS.items()}
+    if previous is not None:
+        p = _table(previous)
+        p_order = np.argsort(-_floats(p["score"]), kind="stable")
+        for name, (by, kind) in LISTS.items():
+            out[name] = _with_previous(out[name], _rankings(p, by, kind, None, p_order))
+    return out
+
+
+def group_rank_change(
+    current: Any,
+    previous: Any,
+    *,
+    by: str | None = None,
+    kind: str | None = None,
+    top_n: int | None = 20,
+) -> pa.Table:
+    """rankings(current, by=, kind=, top_n=) with the rank each account had in the same list
+    and group in the previous period (`previous_group_rank`) and `group_rank_change`
+    (previous - current; + = moved up; null when the account was not in that group's list
+    then). The change is within the group: the 4th of 42 foreign-affairs accounts that was
+    6th moved up 2, whatever its overall rank did."""
+    _check(by)
+    ranked = _rankings(_table(current), by, kind, top_n, None)
+    return _with_previous(ranked, _rankings(_table(previous), by, kind, None, None))
+
+
+def _with_previous(ranked: pa.Table, before: pa.Table) -> pa.Table:
+    """`ranked` (a list of _rankings) joined to the full list of the previous period on the
+    account and its group (an account that changed group is new to its group)."""
+    ranked = ranked.drop_columns(
+        [c for c in ("previous_group_rank", "group_rank_change") if c in ranked.column_names]
+    )
+    prev = before.select(["group", *KEYS, "group_rank"]).rename_columns(
+        ["group", *KEYS, "previous_group_rank"]
+    )
+    out = ranked.join(prev, ["group", *KEYS], join_type="left outer")
+    out = out.append_column(
+        "group_rank_change", pc.subtract(out["previous_group_rank"], out["group_rank"])
+    )
+    return out.sort_by(
+        [("group", "ascending"), ("group_rank", "ascending"), ("platform", "ascending"),
+         ("account_id", "ascending")]
+    ).combine_chunks()  # fmt: skip
 
 
 def rank_change(current: Any, previous: Any) -> pa.Table:
