@@ -198,20 +198,22 @@ def rank_cmd(
     """Rank accounts for a period: overall, agencies, officials, or within sector/level/province."""
     from govweibo.analyses.base import Period
     from govweibo.analyses.index import compute_index
-    from govweibo.analyses.rankings import rank_change, rankings
+    from govweibo.analyses.rankings import group_rank_change, rank_change
 
     with open_source(ctx, engine, parquet_dir) as source:
         idx = compute_index(source, period=period, method=method)
         prev = compute_index(source, period=Period.parse(period).previous(), method=method)
     by, kind = LISTS[which]
-    table = rankings(rank_change(idx, prev), by=by, kind=kind, top_n=top)
+    # The change shown beside the group rank is the change within the group (the overall
+    # one stays in the saved file as rank_change).
+    table = group_rank_change(rank_change(idx, prev), prev, by=by, kind=kind, top_n=top)
     _show(
         f"Ranking {period}: {which}",
         table,
         [
             "group",
             "group_rank",
-            "rank_change",
+            "group_rank_change",
             "screen_name",
             "kind",
             "sector",
