@@ -32,6 +32,7 @@ class FakeWeibo:
         self.played: Counter[int] = Counter()
         self.hits: Counter[str] = Counter()
         self.auth: set[str] = set()
+        self.cookies: set[str] = set()
         self.lock = threading.Lock()
         fake = self
 
@@ -53,6 +54,7 @@ class FakeWeibo:
         with self.lock:
             self.hits[req.path] += 1
             self.auth.add(req.headers.get("Authorization", ""))
+            self.cookies.add(req.headers.get("Cookie", ""))
             index = next(
                 (
                     i

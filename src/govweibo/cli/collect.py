@@ -9,8 +9,10 @@ import click
 
 from govweibo import collect as collect_mod
 from govweibo.cli.common import console, err_console, open_store, render_table, settings
+from govweibo.collect.run import COLLECTORS
 from govweibo.collect.state import PLATFORMS
 from govweibo.collect.weibo import CollectSummary
+from govweibo.collect.weibo_web import load_cookie
 
 _platform = click.option(
     "--platform", type=click.Choice(PLATFORMS), default="weibo", show_default=True
@@ -74,7 +76,14 @@ def watch_list_cmd(ctx: click.Context, platform: str | None) -> None:
 @click.option("--once", "mode", flag_value="once", default=True, help="One run (the default).")
 @click.option("--every", default=None, help="Run again every interval, e.g. 15m, 1h.")
 @click.option("--max-runs", type=int, default=None, help="With --every: stop after N runs.")
-@_platform
+@click.option(
+    "--platform",
+    type=click.Choice(list(COLLECTORS)),
+    default="weibo",
+    show_default=True,
+    help="weibo: Sina's open API (token); weibo-web: weibo.com's web endpoints (your "
+    "browser cookie), the same watch list; mastodon.",
+)
 @click.option("--base-url", default=None, help="API base URL (default: the platform's).")
 @click.option("--max-pages", type=int, default=5, show_default=True, help="Pages per endpoint.")
 @click.option("--count", type=int, default=100, show_default=True, help="Records per page.")
@@ -95,6 +104,13 @@ def watch_list_cmd(ctx: click.Context, platform: str | None) -> None:
     help="File holding the access token (else GOVWEIBO_<PLATFORM>_TOKEN; Mastodon may go "
     "without one).",
 )
+@click.option(
+    "--cookie-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="weibo-web: file holding your logged-in weibo.com cookie (else "
+    "GOVWEIBO_WEIBO_COOKIE); never logged.",
+)
 @click.pass_context
 def collect_cmd(
     ctx: click.Context,
@@ -109,14 +125,19 @@ def collect_cmd(
     mentions: bool,
     collect_dir: Path | None,
     token_file: Path | None,
+    cookie_file: Path | None,
 ) -> None:
     """Fetch what is new for every watched account and keyword; store it through ingest."""
-    token = collect_mod.load_token(platform, token_file)
+    web = platform == "weibo-web"
+    token = "" if web else collect_mod.load_token(platform, token_file)
+    cookie = load_cookie(cookie_file) if web else ""
     spool = collect_dir or Path(settings(ctx).db).resolve().parent / "collect"
     kwargs: dict[str, Any] = dict(
         platform=platform,
         base_url=base_url,
         token=token,
+        cookie=cookie,
+        interval_s=settings(ctx).web_interval,
         collect_dir=spool,
         max_pages=max_pages,
         count=count,

@@ -12,14 +12,23 @@ from govweibo.collect import state
 from govweibo.collect.base import CollectError, HttpClient, Page, Sleep, TokenError
 from govweibo.collect.mastodon import MastodonCollector
 from govweibo.collect.weibo import DEFAULT_BASE_URL, CollectSummary, Progress, WeiboCollector
+from govweibo.collect.weibo_web import DEFAULT_WEB_BASE_URL, WebClient, WeiboWebCollector
 from govweibo.errors import ConfigError
 from govweibo.store import Store
 
-DEFAULT_BASE_URLS: dict[str, str | None] = {"weibo": DEFAULT_BASE_URL, "mastodon": None}
+DEFAULT_BASE_URLS: dict[str, str | None] = {
+    "weibo": DEFAULT_BASE_URL,
+    "weibo-web": DEFAULT_WEB_BASE_URL,
+    "mastodon": None,
+}
 COLLECTORS: dict[str, type[WeiboCollector]] = {
     "weibo": WeiboCollector,
+    "weibo-web": WeiboWebCollector,
     "mastodon": MastodonCollector,
 }
+# weibo-web is another way to the same accounts: it reads the 'weibo' watch list and
+# stores platform 'weibo' (post ids are the same on both).
+WATCH_PLATFORM = {"weibo-web": "weibo"}
 
 
 def _utcnow() -> datetime:
@@ -31,7 +40,9 @@ def collect_once(
     *,
     platform: str = "weibo",
     base_url: str | None = None,
-    token: str,
+    token: str = "",
+    cookie: str = "",
+    interval_s: float = 3.0,
     collect_dir: Path,
     max_pages: int = 5,
     count: int = 100,
@@ -44,7 +55,9 @@ def collect_once(
 ) -> CollectSummary:
     """Collect every watch (accounts, keywords) of `platform` once.
 
-    A refused token stops the run; any other failure is noted and the next watch goes on.
+    A refused token (or, on weibo-web, a cookie Weibo no longer accepts) stops the run;
+    any other failure is noted and the next watch goes on. `token` is the API's access
+    token; `cookie` and `interval_s` (seconds between requests, jittered) are weibo-web's.
     """
     if platform not in COLLECTORS:
         raise ConfigError(
@@ -54,11 +67,13 @@ def collect_once(
     if not base_url:
         raise ConfigError(f"{platform}: pass --base-url, e.g. https://social.example/api/v1/")
 
+    watched = WATCH_PLATFORM.get(platform, platform)
+
     def log(page: Page | None, endpoint: str, url: str, elapsed: int, outcome: str) -> None:
         status = page.status if page else None
         state.log_request(
             store,
-            platform=platform,
+            platform=watched,
             endpoint=endpoint,
             url=url,
             status=status,
@@ -68,15 +83,27 @@ def collect_once(
             when=page.fetched_at if page else now(),
         )
 
-    client = HttpClient(
-        platform=platform,
-        base_url=base_url,
-        token=token,
-        sleep=sleep,
-        now=now,
-        timeout=timeout,
-        log=log,
-    )
+    client: HttpClient
+    if platform == "weibo-web":
+        client = WebClient(
+            cookie=cookie,
+            interval_s=interval_s,
+            base_url=base_url,
+            sleep=sleep,
+            now=now,
+            timeout=timeout,
+            log=log,
+        )
+    else:
+        client = HttpClient(
+            platform=platform,
+            base_url=base_url,
+            token=token,
+            sleep=sleep,
+            now=now,
+            timeout=timeout,
+            log=log,
+        )
     collector = COLLECTORS[platform](
         store,
         client,
@@ -87,7 +114,7 @@ def collect_once(
         snapshot_pages=snapshot_pages,
         progress=progress,
     )
-    watches = state.watch_list(store, platform=platform)
+    watches = state.watch_list(store, platform=watched)
     try:
         for watch in watches:
             try:
@@ -151,5 +178,6 @@ def collect_every(
 
 def _count(page: Page | None) -> int:
     from govweibo.collect.weibo import _items
+    from govweibo.collect.weibo_web import web_items
 
-    return len(_items(page.body)) if page else 0
+    return len(_items(page.body) or web_items(page.body)) if page else 0
