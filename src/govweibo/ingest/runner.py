@@ -57,15 +57,21 @@ class IngestSummary:
 
 
 def readers() -> list[Reader]:
-    from govweibo.ingest import READERS
+    """The built-in readers (ingest.READERS) and the plugins, in detection order."""
+    from govweibo.ingest.plugins import all_readers
 
-    return list(READERS)
+    return all_readers()
 
 
 def reader_named(name: str) -> Reader:
     for r in readers():
         if r.name == name:
             return r
+    from govweibo.ingest.plugins import failed_plugin
+
+    broken = failed_plugin(name)
+    if broken is not None:
+        raise broken
     names = ", ".join(r.name for r in readers())
     raise FormatDetectionError(f"unknown format '{name}' (known: auto, {names})")
 
