@@ -29,6 +29,9 @@ class ReadOptions:
     # (ingest/sina_fast.py) and CED repost files (ced_reposts.py). False: SQL and
     # json.loads only (the parity tests compare the two).
     native: bool = True
+    # A line longer than this is quarantined by its first bytes, never held whole
+    # (setting max_line_mb).
+    max_line_bytes: int = 64 << 20
 
     def recorded(self) -> dict[str, Any]:
         """The options worth recording in ingest_runs (so a run can be reproduced)."""

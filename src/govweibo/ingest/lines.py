@@ -18,10 +18,32 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from govweibo.errors import IngestError
 from govweibo.model import Reject
 
 # A run of whole lines: bytes, or a view of a buffer read into.
 Body = bytes | memoryview
+# How much of a line over the limit is kept, to quote in its quarantine row.
+LONG_LINE_HEAD = 2000
+
+
+@dataclass
+class LongLine:
+    """A line longer than the reader's limit, skipped rather than parsed: its first bytes
+    and its length (its newline included)."""
+
+    head: bytes
+    size: int
+
+    def reject(self, line: int, limit: int) -> Reject:
+        return Reject(
+            line=line,
+            item=0,
+            field=None,
+            reason=f"line of {self.size:,} bytes over the limit of {limit:,} bytes "
+            "(setting max_line_mb); only its first bytes are kept here",
+            raw=self.head.decode("utf-8", errors="replace")[:LONG_LINE_HEAD],
+        )
 
 
 @dataclass
@@ -47,6 +69,8 @@ class HashingReader:
         # readinto hashes each block in a thread of its own (hashlib lets go of the
         # GIL), beside the parse of the block; one at a time, so in order.
         self._hashing: threading.Thread | None = None
+        # Why the compressed stream cannot be read further (raised at the next read).
+        self.damage = ""
 
     def hashed(self) -> None:
         """Wait for the hash of the last block read into a buffer."""
@@ -55,24 +79,54 @@ class HashingReader:
             self._hashing = None
 
     def read(self, size: int) -> bytes:
+        """The next bytes of the file, decompressed; b"" at its end. A compressed stream
+        that is corrupt or ends early raises IngestError once the bytes before the
+        damage have been returned."""
         self.hashed()
+        if self.damage:
+            raise IngestError(self.damage)
+        raw = self._read_raw(size)
+        if self._gz is None:
+            return raw
+        out = self._inflate(raw)
+        while not out and raw and not self.damage:
+            # A small compressed read can decode to nothing; keep reading.
+            raw = self._read_raw(size)
+            out = self._inflate(raw)
+        if not raw and not self._gz.eof and not self.damage and self.raw_bytes:
+            self.damage = (
+                f"{self.path}: compressed stream truncated: it ends at byte {self.raw_bytes:,} "
+                "before its end marker; the records before the damage are kept"
+            )
+        if not out and self.damage:
+            raise IngestError(self.damage)
+        return out
+
+    def _read_raw(self, size: int) -> bytes:
         raw = self._fh.read(size)
         self.raw_bytes += len(raw)
         self.sha256.update(raw)
-        if self._gz is None:
-            return raw
-        if not raw:
-            return self._gz.flush()
-        out = self._gz.decompress(raw)
-        while not out and not self._gz.eof:
-            # A small compressed read can decode to nothing; keep reading.
-            more = self._fh.read(size)
-            if not more:
-                return self._gz.flush()
-            self.raw_bytes += len(more)
-            self.sha256.update(more)
-            out = self._gz.decompress(more)
-        return out
+        return raw
+
+    def _inflate(self, raw: bytes) -> bytes:
+        assert self._gz is not None
+        out: list[bytes] = []
+        while raw:
+            if self._gz.eof:  # another gzip member follows (concatenated .gz files)
+                self._gz = zlib.decompressobj(wbits=47)
+            saved = self._gz.copy()
+            try:
+                out.append(self._gz.decompress(raw))
+            except zlib.error as exc:
+                out.append(_salvage(saved, raw))
+                at = self.raw_bytes - len(raw)
+                self.damage = (
+                    f"{self.path}: corrupt compressed stream (in the block from byte {at:,}: "
+                    f"{exc}); the records before the damage are kept"
+                )
+                break
+            raw = self._gz.unused_data if self._gz.eof else b""
+        return b"".join(out)
 
     def readinto(self, view: memoryview) -> int:
         """Fill `view` from the file, as read() would; only for files not compressed."""
@@ -104,18 +158,26 @@ def iter_bodies(
     chunk_bytes: int,
     head: bytes = b"",
     spare: list[bytearray] | None = None,
-) -> Iterator[Body]:
+    max_line: int | None = None,
+) -> Iterator[Body | LongLine]:
     """Yield runs of whole lines of about chunk_bytes, a BOM at the start dropped; `head`:
     bytes already read from the reader. A consumer done with a run (nothing of it kept)
-    may put its buffer (`view.obj`) in `spare` to be read into again.
+    may put its buffer (`view.obj`) in `spare` to be read into again. With `max_line`, a
+    line longer than that is yielded as a LongLine instead, its bytes past the first few
+    never held: memory stays bounded by the chunk, not the line.
 
     Each run is a view of a buffer of its own, read into directly: concatenating the
     previous run's partial line with a fresh read, then slicing, copied every chunk twice
     (and, with the heap bounded by bound_heap, faulted in fresh pages each time; a spare
-    buffer saves even that)."""
+    buffer saves even that). A line longer than a chunk is kept as the pieces read and
+    joined once at its end, so every byte is copied a bounded number of times whatever
+    the line lengths (re-copying the growing line on every read was quadratic)."""
     carry = head
     start = 3 if carry.startswith(b"\xef\xbb\xbf") else 0
     first = not carry
+    parts: list[bytes] = []  # the line being read, when it spans reads
+    held = 0
+    skipping: LongLine | None = None  # the line over the limit being read past
     while True:
         if reader.compressed:
             data = reader.read(chunk_bytes)
@@ -135,20 +197,82 @@ def iter_bodies(
         if first and buf[:3] == b"\xef\xbb\xbf":
             start = 3
         first = False
+        carry = b""
+        if parts or skipping is not None:
+            # A line begun in an earlier read: to its end, or on past this read.
+            nl = buf.find(b"\n", start, valid)
+            end = valid if nl < 0 else nl + 1
+            if skipping is not None:
+                skipping.size += end - start
+            else:
+                parts.append(bytes(buf[start:end]))
+                held += end - start
+                if max_line is not None and held > max_line:
+                    skipping = LongLine(b"".join(parts)[:LONG_LINE_HEAD], held)
+                    parts, held = [], 0
+            if nl < 0 and not eof:
+                _recycle(buf, spare)
+                start = 0
+                continue
+            if skipping is not None:
+                yield skipping
+                skipping = None
+            elif parts:
+                yield b"".join(parts)
+                parts, held = [], 0
+            start = end
         if valid <= start:
-            break
+            if eof:
+                break
+            _recycle(buf, spare)
+            start = 0
+            continue
         if eof:
             cut = valid
         else:
             cut = buf.rfind(b"\n", start, valid) + 1
-            if cut == 0:
-                carry = bytes(buf[:valid])  # a line longer than the chunk: read on
+            if cut == 0:  # no line end in this read: a line longer than a chunk
+                parts.append(bytes(buf[start:valid]))
+                held = valid - start
+                if max_line is not None and held > max_line:
+                    skipping = LongLine(parts[0][:LONG_LINE_HEAD], held)
+                    parts, held = [], 0
+                _recycle(buf, spare)
+                start = 0
                 continue
         carry = bytes(buf[cut:valid])
-        yield memoryview(buf)[start:cut]
+        view = memoryview(buf)[start:cut]
+        if max_line is not None and cut - start > max_line:
+            yield from _split_long(view, max_line)  # a chunk larger than the line limit
+        else:
+            yield view
         start = 0
         if eof:
             break
+
+
+def _recycle(buf: bytes | bytearray, spare: list[bytearray] | None) -> None:
+    """A buffer nothing was yielded from may be read into again."""
+    if spare is not None and isinstance(buf, bytearray):
+        spare[:] = [buf]
+
+
+def _split_long(view: memoryview, max_line: int) -> Iterator[Body | LongLine]:
+    """The runs of `view`'s lines with each line over `max_line` yielded as a LongLine."""
+    arr = np.frombuffer(view, dtype=np.uint8)
+    ends = np.flatnonzero(arr == 10) + 1
+    if not len(ends) or ends[-1] != len(view):
+        ends = np.append(ends, len(view))
+    starts = np.concatenate(([0], ends[:-1]))
+    pos = 0
+    for i in np.flatnonzero(ends - starts > max_line):
+        s, e = int(starts[i]), int(ends[i])
+        if s > pos:
+            yield view[pos:s]
+        yield LongLine(bytes(view[s : s + LONG_LINE_HEAD]), e - s)
+        pos = e
+    if pos < len(view):
+        yield view[pos:]
 
 
 def chunk_from_bytes(body: Body, first_line: int) -> tuple[LineChunk, int]:
@@ -215,3 +339,18 @@ def _decode_slowly(binary: pa.Array, line_nos: np.ndarray, chunk: LineChunk) -> 
                 )
             )
     return pa.array(out, pa.large_string())
+
+
+def _salvage(gz: zlib._Decompress, raw: bytes) -> bytes:
+    """What a decompressor makes of `raw` up to the point where it is corrupt: fed in
+    small pieces, each piece's output kept until one fails."""
+    out: list[bytes] = []
+    step = 1024
+    for i in range(0, len(raw), step):
+        try:
+            out.append(gz.decompress(raw[i : i + step]))
+        except zlib.error:
+            break
+        if gz.eof:
+            break
+    return b"".join(out)

@@ -185,13 +185,22 @@ def _ingest_unit(
     progress: Progress | None,
 ) -> FileResult:
     spath = str(path.resolve())
-    size = _size(path)
-    source = Source(path=path, observed_at=observed_at_for(path, opts))
+    try:
+        size = _size(path)
+        observed = observed_at_for(path, opts)
+    except OSError as exc:  # unreadable metadata: the run still records why it failed
+        size, observed = 0, None
+        setup_error: str | None = _reason(exc)
+    else:
+        setup_error = None
     run = store.begin_run(spath, reader.name, opts.recorded(), size)
     if progress:
         progress("start", spath, size)
     status, message = "done", ""
+    source = Source(path=path, observed_at=observed) if observed is not None else None
     try:
+        if source is None:
+            raise IngestError(f"{path}: {setup_error}")
         pending = 0
         for batch in prefetched(reader.read(source, opts)):
             pending += _rows(batch)
@@ -205,10 +214,26 @@ def _ingest_unit(
     except KeyboardInterrupt:
         store.finish_run(run, checksum=None, status="interrupted", message="interrupted")
         raise
-    if source.notes:
+    except Exception as exc:
+        # Whatever goes wrong inside one file fails that file's run, never the command:
+        # the next file goes on, and what this one had read so far is kept.
+        status, message = "failed", f"{path}: {_reason(exc)}"
+    if source is not None and source.notes:
         notes = [f"{k}={v}" for k, v in source.notes.items() if k != "checksum"]
         message = "; ".join(([message] if message else []) + notes)
-    row = store.finish_run(run, checksum=source.checksum(), status=status, message=message)
+    try:
+        checksum = source.checksum() if source is not None else None
+    except Exception:  # the file's hash is provenance, not a reason to lose the run
+        checksum = None
+    try:
+        row = store.finish_run(run, checksum=checksum, status=status, message=message)
+    except KeyboardInterrupt:
+        raise
+    except Exception as exc:
+        # The run stays 'running' in the store; the next run marks it interrupted.
+        status = "failed"
+        message = "; ".join(m for m in (message, f"finishing the run: {_reason(exc)}") if m)
+        row = {"records_read": 0, "stored": 0, "duplicate": 0, "rejected": 0, "empty": 0}
     if progress:
         progress("done", spath, row)
     return FileResult(
@@ -223,3 +248,11 @@ def _ingest_unit(
         status=status,
         message=message,
     )
+
+
+def _reason(exc: BaseException) -> str:
+    """One line naming an unexpected error, short enough for the runs table."""
+    text = " ".join(str(exc).split())
+    if len(text) > 300:
+        text = text[:300] + "..."
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -9,6 +9,7 @@ Python, to say exactly what is wrong with it.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,7 @@ from govweibo import model
 from govweibo.errors import IngestError
 from govweibo.ingest import sina_fast, weibo_sql
 from govweibo.ingest.base import ReadOptions, Source
-from govweibo.ingest.lines import LineChunk, chunk_from_bytes, iter_bodies
+from govweibo.ingest.lines import LineChunk, LongLine, chunk_from_bytes, iter_bodies
 from govweibo.ingest.sina_ids import ids_to_mids
 from govweibo.model import Batch, Reject
 
@@ -56,14 +57,31 @@ class WeiboApiReader:
                 con.execute(macro)
             reader = source.open()
             first = reader.read(min(opts.chunk_bytes, 1 << 16))
-            if _looks_like_document(first):
-                yield from self._read_document(con, source, _Prefixed(first, reader), opts)
-                return
+            if _may_be_document(first):
+                # Decided by evidence: a document only if the file parses as one.
+                doc = _whole_document(source, _Prefixed(first, reader), opts)
+                if doc is not None:
+                    yield from self._document_batches(con, source, opts, *doc)
+                    return
+                reader.close()
+                reader = source.open()  # read it again, line by line, from the start
+                first = b""
             gb = 0
             kinds = ChunkKinds()
             line_no = 1
             spare: list[bytearray] = []
-            for body in iter_bodies(reader, opts.chunk_bytes, head=first, spare=spare):
+            limit = opts.max_line_bytes
+            for body in iter_bodies(
+                reader, opts.chunk_bytes, head=first, spare=spare, max_line=limit
+            ):
+                if isinstance(body, LongLine):
+                    yield Batch(
+                        rejects=[body.reject(line_no, limit)],
+                        records_read=1,
+                        bytes_read=body.size,
+                    )
+                    line_no += 1
+                    continue
                 fast = sina_fast.scan(body) if opts.native else None
                 if fast is not None:
                     line_no += fast.records + fast.empty
@@ -75,60 +93,89 @@ class WeiboApiReader:
                 chunk, lines = chunk_from_bytes(body, line_no)
                 line_no += lines
                 gb += chunk.gb18030_lines
-                yield map_chunk(con, chunk, source, opts, kinds)
+                yield from map_safely(con, chunk, source, opts, kinds)
             if gb:
                 source.notes["gb18030_lines"] = gb
         finally:
             con.close()
 
-    def _read_document(
-        self, con: duckdb.DuckDBPyConnection, source: Source, rest: _Prefixed, opts: ReadOptions
+    def _document_batches(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        source: Source,
+        opts: ReadOptions,
+        items: list[object],
+        size: int,
     ) -> Iterator[Batch]:
-        parts = []
-        size = 0
-        while block := rest.read(opts.chunk_bytes):
-            size += len(block)
-            if size > MAX_DOCUMENT_BYTES:
-                raise IngestError(
-                    f"{source.path}: a single JSON document over {MAX_DOCUMENT_BYTES >> 20} MB; "
-                    "convert it to JSON lines (one object per line) to stream it"
-                )
-            parts.append(block)
-        raw = b"".join(parts)
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = raw.decode("gb18030", errors="strict")
-            source.notes["encoding"] = "gb18030"
-        try:
-            doc = json.loads(text)
-        except json.JSONDecodeError as exc:
-            yield Batch(
-                rejects=[
-                    Reject(
-                        line=exc.lineno,
-                        item=0,
-                        reason=f"malformed JSON document: {exc.msg} (line {exc.lineno}, "
-                        f"column {exc.colno})",
-                        raw=text[:2000],
-                    )
-                ],
-                records_read=1,
-                bytes_read=len(raw),
-            )
-            return
-        items = _document_items(doc)
         lines = [json.dumps(it, ensure_ascii=False) for it in items]
+        try:
+            text = pa.array(lines, pa.large_string())
+        except UnicodeEncodeError:
+            # A lone surrogate (an escape json.loads accepts): kept as its escape, which
+            # the JSON engine refuses, so the item is quarantined as in a file of lines.
+            text = pa.array(
+                [_utf8_or_escaped(it, line) for it, line in zip(items, lines, strict=True)]
+            )
         # Items of a document are located by their index; line 0 means "whole file".
         table = pa.table(
             {
                 "line": pa.array([0] * len(lines), pa.int64()),
-                "text": pa.array(lines, pa.large_string()),
+                "text": text.cast(pa.large_string()),
                 "item": pa.array(range(len(lines)), pa.int64()),
             }
         )
-        chunk = LineChunk(table=table, bytes_read=len(raw))
-        yield map_chunk(con, chunk, source, opts)
+        chunk = LineChunk(table=table, bytes_read=size)
+        yield from map_safely(con, chunk, source, opts)
+
+
+def _utf8_or_escaped(item: object, line: str) -> str:
+    try:
+        line.encode("utf-8")
+        return line
+    except UnicodeEncodeError:
+        return json.dumps(item, ensure_ascii=True)
+
+
+def _whole_document(
+    source: Source, rest: _Prefixed, opts: ReadOptions
+) -> tuple[list[object], int] | None:
+    """The items of a file that parses as one JSON document, and its size; None when it
+    does not (it is then read line by line). A document is parsed in memory, so one over
+    MAX_DOCUMENT_BYTES is read as lines too, unless it is an array, which cannot be."""
+    parts: list[bytes] = []
+    size = 0
+    is_array = False
+    while block := rest.read(opts.chunk_bytes):
+        if not parts:
+            is_array = block.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"[")
+        size += len(block)
+        if size > MAX_DOCUMENT_BYTES:
+            if is_array:
+                raise IngestError(
+                    f"{source.path}: a single JSON document over {MAX_DOCUMENT_BYTES >> 20} MB; "
+                    "convert it to JSON lines (one object per line) to stream it"
+                )
+            return None
+        parts.append(block)
+    raw = b"".join(parts)
+    encoding = None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            text = raw.decode("gb18030")
+        except UnicodeDecodeError:
+            return None
+        encoding = "gb18030"
+    try:
+        doc = json.loads(text)
+    except (ValueError, RecursionError):
+        # Not one document (or one Python cannot hold: nesting too deep, an integer of
+        # thousands of digits): its lines are judged one by one.
+        return None
+    if encoding:
+        source.notes["encoding"] = encoding
+    return _document_items(doc), len(raw)
 
 
 class _Prefixed:
@@ -145,7 +192,9 @@ class _Prefixed:
         return self._reader.read(size)  # type: ignore[attr-defined,no-any-return]
 
 
-def _looks_like_document(first: bytes) -> bool:
+def _may_be_document(first: bytes) -> bool:
+    """Whether the file may be one JSON document (an array, a pretty-printed page): it
+    starts like one and its first line is not a whole JSON value by itself."""
     stripped = first.lstrip(b"\xef\xbb\xbf \t\r\n")
     if stripped.startswith(b"["):
         return True
@@ -155,8 +204,8 @@ def _looks_like_document(first: bytes) -> bool:
     try:
         json.loads(line)
         return False
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return b"\n" in stripped  # a pretty-printed object spans lines
+    except (ValueError, RecursionError):
+        return True
 
 
 def _document_items(doc: object) -> list[object]:
@@ -424,7 +473,75 @@ def _field_of(problem: str) -> str | None:
 def _malformed(line: int, item: int, text: str) -> Reject:
     try:
         json.loads(text)
-        reason = "malformed JSON"
+        # Python's parser takes what DuckDB's refuses only in a few corners.
+        reason = (
+            "malformed JSON: a lone surrogate escape (\\ud800-\\udfff without its pair)"
+            if _LONE_SURROGATE.search(text)
+            else "malformed JSON"
+        )
     except json.JSONDecodeError as exc:
         reason = f"malformed JSON: {exc.msg} at column {exc.colno}"
+    except RecursionError:
+        reason = "malformed JSON: nested too deeply"
+    except ValueError as exc:  # an integer of more digits than Python converts
+        reason = f"malformed JSON: {' '.join(str(exc).split())[:200]}"
     return Reject(line=line, item=item, reason=reason, raw=text[:2000])
+
+
+_LONE_SURROGATE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+# DuckDB's errors that concern the data of a chunk (not the SQL): a chunk that raises one
+# is mapped again in halves, down to the one record that does, which is quarantined.
+_DATA_ERRORS = (
+    duckdb.InvalidInputException,
+    duckdb.OutOfMemoryException,
+    duckdb.ConversionException,
+    duckdb.OutOfRangeException,
+)
+
+
+def map_safely(
+    con: duckdb.DuckDBPyConnection,
+    chunk: LineChunk,
+    source: Source,
+    opts: ReadOptions,
+    kinds: ChunkKinds | None = None,
+) -> Iterator[Batch]:
+    """map_chunk, with a chunk that fails in DuckDB (out of memory on a huge record, a
+    value its JSON reader refuses although json_valid passed it) mapped again in halves,
+    so that only the record at fault is quarantined, with DuckDB's reason."""
+    kinds = kinds if kinds is not None else ChunkKinds()
+    try:
+        yield map_chunk(con, chunk, source, opts, kinds)
+        return
+    except _DATA_ERRORS as exc:
+        error = exc
+    table = chunk.table
+    if table.num_rows <= 1:
+        reject = [_unmappable(table, error)] if table.num_rows else []
+        yield Batch(
+            rejects=chunk.rejects + reject,
+            records_read=len(chunk.rejects) + len(reject),
+            empty=chunk.empty,
+            bytes_read=chunk.bytes_read,
+        )
+        return
+    half = table.num_rows // 2
+    first = LineChunk(
+        table=table.slice(0, half),
+        empty=chunk.empty,
+        bytes_read=chunk.bytes_read,
+        rejects=chunk.rejects,
+    )
+    yield from map_safely(con, first, source, opts, kinds)
+    yield from map_safely(con, LineChunk(table=table.slice(half)), source, opts, kinds)
+
+
+def _unmappable(table: pa.Table, error: Exception) -> Reject:
+    row = table.slice(0, 1).to_pylist()[0]
+    message = " ".join(str(error).split())[:300]
+    return Reject(
+        line=int(row["line"]),
+        item=int(row.get("item") or 0),
+        reason=f"record cannot be mapped: {message}",
+        raw=str(row["text"])[:2000],
+    )

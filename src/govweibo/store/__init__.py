@@ -169,7 +169,11 @@ class Store:
         # no other writer can be active now. What it staged and committed is kept:
         # merged now, counted to that run.
         self._merge_leftovers()
-        self.con.execute("UPDATE ingest_runs SET status = 'interrupted' WHERE status = 'running'")
+        self.con.execute(
+            "UPDATE ingest_runs SET status = 'interrupted', message = ? WHERE status = 'running'",
+            ["interrupted: the process ended before this run finished (found when the next "
+             "run began; what it had committed is kept)"],
+        )
         # max+1, not a sequence: a sequence's position is not reliably restored when
         # the write-ahead log of a killed process is replayed. One writer at a time
         # is guaranteed by DuckDB's file lock.

@@ -150,6 +150,9 @@ int js_number(const char **pp, const char *e, int *is_int, int64_t *value) {
         if (p >= e || *p < '0' || *p > '9') return FAIL;
         while (p < e && *p >= '0' && *p <= '9') p++;
     }
+    /* An integer Python will not convert (sys.get_int_max_str_digits, 4,300 by default):
+     * json.loads raises on it, so the caller's slower path decides what it means. */
+    if (plain && nd > 4300) return FAIL;
     *is_int = plain && nd <= 18;
     if (*is_int) {
         int64_t v = 0;
@@ -256,7 +259,16 @@ int js_key(const char **pp, const char *e, const char **k, size_t *klen) {
     const char *p = *pp;
     if (p >= e || *p != '"') return FAIL;
     const char *s = ++p;
-    while (p < e && *p != '"' && *p != '\\' && (unsigned char)*p >= 0x20) p++;
+    for (;;) {
+        while (p < e && *p != '"' && *p != '\\' && (unsigned char)*p >= 0x20 &&
+               (unsigned char)*p < 0x80)
+            p++;
+        if (p >= e || (unsigned char)*p < 0x80) break;
+        /* a key is text too: bytes that are not UTF-8 are the SQL path's to judge */
+        int n = utf8_len((const unsigned char *)p, (const unsigned char *)e);
+        if (!n) return FAIL;
+        p += n;
+    }
     if (p >= e || *p != '"') return FAIL;
     *k = s;
     *klen = (size_t)(p - s);
@@ -291,6 +303,7 @@ int js_slot(Ctx *cx, Val *v, const char **pp, const char *e) {
 int js_nested(Ctx *cx, const char **pp, const char *e, int *present, void *target,
                   MemberFn member) {
     if (*present) return FAIL;
+    if (*pp >= e) return FAIL; /* the buffer ends right after the key */
     if (**pp == 'n') { *present = -1; return js_literal(pp, e, "null"); }
     if (**pp != '{') return FAIL;
     *present = 1;

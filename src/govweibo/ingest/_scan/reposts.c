@@ -100,7 +100,8 @@ static int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
 
 /* A date of exactly `YYYY-MM-DD HH:MM:SS` (Beijing time) that names a real second, in
  * UTC microseconds; 0 for anything else (spaces around it, unpadded fields, a year-less
- * date: the per-record path reads those). Years before 1000 are left to it too. */
+ * date: the per-record path reads those). A time outside 2000-2100 (UTC) is left to it
+ * too: it quarantines those. */
 static int ced_date(const char *t, size_t n, int64_t *us) {
     static const char shape[] = "dddd-dd-dd dd:dd:dd";
     if (n != 19) return 0;
@@ -116,10 +117,12 @@ static int ced_date(const char *t, size_t n, int64_t *us) {
     int64_t y = f[0] * 1000 + f[1] * 100 + f[2] * 10 + f[3];
     int mo = f[5] * 10 + f[6], d = f[8] * 10 + f[9];
     int h = f[11] * 10 + f[12], mi = f[14] * 10 + f[15], s = f[17] * 10 + f[18];
-    if (y < 1000 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 ||
+    if (y < 1999 || y > 2100 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 ||
         mi > 59 || s > 59)
         return 0;
     int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s - 8 * 3600;
+    /* 2000-01-01 to 2100-01-01 UTC, as ced.in_range */
+    if (secs < 946684800LL || secs >= 4102444800LL) return 0;
     *us = secs * 1000000;
     return 1;
 }
