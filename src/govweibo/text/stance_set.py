@@ -116,7 +116,7 @@ def evaluate(gold: Sequence[str], predicted: Sequence[str]) -> StanceEval:
     """Accuracy, per-class precision / recall / support and the confusion counts."""
     if len(gold) != len(predicted):
         raise ValueError("gold and predicted differ in length")
-    confusion = {g: {p: 0 for p in LABELS} for g in LABELS}
+    confusion: dict[str, dict[str, int]] = {g: {p: 0 for p in LABELS} for g in LABELS}
     for g, p in zip(gold, predicted, strict=True):
         confusion[g][p] += 1
     per_class: dict[str, dict[str, float]] = {}
