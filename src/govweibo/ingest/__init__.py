@@ -6,6 +6,7 @@ from govweibo.ingest.base import Reader, ReadOptions
 from govweibo.ingest.ced import CedReader
 from govweibo.ingest.crawler_csv import CrawlerCsvReader
 from govweibo.ingest.mastodon import MastodonReader
+from govweibo.ingest.rumdect import RumdectReader
 from govweibo.ingest.tabular import CsvReader, JsonlReader
 from govweibo.ingest.twitter_v2 import TwitterV2Reader
 from govweibo.ingest.weibo_api import WeiboApiReader
@@ -13,6 +14,8 @@ from govweibo.ingest.weibo_api import WeiboApiReader
 # The explicit list of readers, in detection order (most specific first).
 READERS: list[Reader] = [
     CedReader(),
+    # Event arrays of flat records with "screen_name", which the Sina reader would claim.
+    RumdectReader(),
     CrawlerCsvReader(),
     # Before the Sina reader, which claims any JSON with "created_at".
     MastodonReader(),
