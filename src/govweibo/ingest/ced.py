@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import re
 from collections.abc import Iterator
@@ -52,14 +53,40 @@ def _post_id(mid: Any, field: str) -> str:
         raise CedError(field, f"field '{field}': not a Sina mid: {mid[:40]!r}") from None
 
 
+# Times outside these bounds are quarantined, not stored (the native scan keeps the same).
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+_INT64 = 2**63 - 1
+_INT32 = 2**31 - 1
+
+
+def _in_range(when: datetime, field: str, value: Any) -> datetime:
+    if not EARLIEST <= when < LATEST:
+        raise CedError(field, f"field '{field}': outside 2000-2100: {str(value)[:40]!r}")
+    return when
+
+
+def _epoch(value: Any, field: str) -> datetime:
+    """Epoch seconds, finite and within 2000-2100."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise CedError(field, f"field '{field}': not a finite number: {value!r}")
+    try:
+        when = datetime.fromtimestamp(value, UTC)
+    except (OverflowError, ValueError, OSError):
+        raise CedError(field, f"field '{field}': outside 2000-2100: {str(value)[:40]!r}") from None
+    return _in_range(when, field, value)
+
+
 def _source_time(value: Any) -> datetime:
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value, UTC)
+        return _epoch(value, "time")
     if isinstance(value, str):
         try:
-            return datetime.strptime(value, _SINA_TIME).astimezone(UTC)
-        except ValueError:
+            when = datetime.strptime(value, _SINA_TIME).astimezone(UTC)
+        except (ValueError, OverflowError):
             pass
+        else:
+            return _in_range(when, "time", value)
     raise CedError("time", f"field 'time': not an epoch or Sina date: {str(value)[:40]!r}")
 
 
@@ -69,9 +96,12 @@ def repost_time(value: Any, source_time: datetime | None) -> datetime:
         raise CedError("date", "field 'date': missing")
     try:
         naive = datetime.strptime(value.strip(), "%Y-%m-%d %H:%M:%S")
-        return naive.replace(tzinfo=BEIJING).astimezone(UTC)
     except ValueError:
         pass
+    else:
+        if not 1999 <= naive.year <= 2100:  # converting year 1 to UTC would overflow
+            raise CedError("date", f"field 'date': outside 2000-2100: {value[:40]!r}")
+        return _in_range(naive.replace(tzinfo=BEIJING).astimezone(UTC), "date", value)
     m = _YEARLESS.fullmatch(value.strip())
     if not m:
         raise CedError("date", f"field 'date': not a date in a known format: {value[:40]!r}")
@@ -86,15 +116,39 @@ def repost_time(value: Any, source_time: datetime | None) -> datetime:
             when = when.replace(year=src.year + 1)
     except ValueError:
         raise CedError("date", f"field 'date': impossible date {value!r}") from None
-    return when.astimezone(UTC)
+    return _in_range(when.astimezone(UTC), "date", value)
 
 
-def _int(value: Any) -> int | None:
+def _int(value: Any, field: str = "", bound: int = _INT64) -> int | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int) and value >= 0:
+        if value > bound:
+            raise CedError(field, f"field '{field}': beyond {bound:,}: {str(value)[:40]}")
         return value
     return None
+
+
+def _text(value: Any, field: str) -> str | None:
+    """A string field's value (None if not a string); a lone surrogate, which json.loads
+    lets through from a `\\ud800` escape, is no text and is quarantined."""
+    if not isinstance(value, str):
+        return None
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise CedError(
+                field, f"field '{field}': not valid Unicode (a lone surrogate)"
+            ) from None
+    return value
+
+
+def printable(text: str) -> str:
+    """`text` as valid UTF-8, lone surrogates written as escapes (for quarantine rows)."""
+    if text.isascii():
+        return text
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 class CedReader:
@@ -141,6 +195,9 @@ class CedReader:
             raw = src_path.read_bytes()
         except FileNotFoundError:
             pass
+        except OSError as exc:  # a folder of that name, no permission: this event only
+            acc.read += 1
+            acc.reject(src_path, 0, f"unreadable file: {exc.strerror or exc}", "")
         else:
             digest.update(name.encode() + raw)
             acc.bytes += len(raw)
@@ -148,7 +205,12 @@ class CedReader:
         if label_dir is None:
             return
         rep_path = root / label_dir / name
-        raw = rep_path.read_bytes()
+        try:
+            raw = rep_path.read_bytes()
+        except OSError as exc:
+            acc.read += 1
+            acc.reject(rep_path, 0, f"unreadable file: {exc.strerror or exc}", "")
+            return
         digest.update(label_dir.encode() + name.encode() + raw)
         acc.bytes += len(raw)
         acc.add_reposts(rep_path, raw, src_id, src_time)
@@ -178,11 +240,13 @@ class _Accumulator:
                 line=0,
                 item=item,
                 field=field,
-                reason=str(exc),
-                raw=json.dumps(raw, ensure_ascii=False)[:2000]
-                if not isinstance(raw, str)
-                else raw[:2000],
-                path=str(path.resolve()),
+                reason=printable(str(exc)),
+                raw=printable(
+                    json.dumps(raw, ensure_ascii=False)[:2000]
+                    if not isinstance(raw, str)
+                    else raw[:2000]
+                ),
+                path=printable(str(path.resolve())),
             )
         )
 
@@ -192,66 +256,79 @@ class _Accumulator:
         self.read += 1
         try:
             doc = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            self.reject(path, 0, f"malformed JSON: {exc}", raw.decode("utf-8", "replace"))
+        except (ValueError, RecursionError) as exc:  # ValueError: bad JSON or UTF-8, huge int
+            reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+            self.reject(path, 0, f"malformed JSON: {reason}", raw.decode("utf-8", "replace"))
             return None, None
         try:
+            if not isinstance(doc, dict):
+                raise CedError("record", "record: expected a JSON object")
             if len(stem) < 3:
                 raise CedError("file name", "file name is not {idx}_{mid}_{uid}.json")
             mid, uid = stem[1], stem[2]
             post_id = _post_id(mid, "mid (file name)")
+            _text(uid, "uid (file name)")
             when = _source_time(doc.get("time"))
-        except CedError as exc:
-            self.reject(path, 0, exc, doc)
-            return None, None
-        text = doc.get("text") if isinstance(doc.get("text"), str) else None
-        self.posts.append(
-            Post(
+            text = _text(doc.get("text"), "text")
+            post = Post(
                 platform="weibo",
                 post_id=post_id,
                 mid=mid,
                 author_id=uid,
                 created_at=when,
                 text=text,
-                source=doc.get("source") if isinstance(doc.get("source"), str) else None,
-                reposts=_int(doc.get("reposts")),
-                comments=_int(doc.get("comments")),
-                likes=_int(doc.get("likes")),
+                source=_text(doc.get("source"), "source"),
+                reposts=_int(doc.get("reposts"), "reposts"),
+                comments=_int(doc.get("comments"), "comments"),
+                likes=_int(doc.get("likes"), "likes"),
                 counts_observed_at=self.observed_at,
                 repost_chain=_CHAIN.findall(text or ""),
-                pic_count=_int(doc.get("pics")),
+                pic_count=_int(doc.get("pics"), "pics", _INT32),
                 has_url=bool(doc.get("has_url")),
                 is_truncated=False,
                 has_video=False,
             )
-        )
+            account, observation = self._author(uid, doc.get("user"))
+        except CedError as exc:
+            self.reject(path, 0, exc, doc)
+            return None, None
+        self.posts.append(post)
         if label:
             self.labels.append(PostLabel("weibo", post_id, "ced", label))
-        user = doc.get("user")
-        account = Account(platform="weibo", account_id=uid, profile_observed_at=self.observed_at)
-        if isinstance(user, dict):
-            account.verified = bool(user.get("verified"))
-            vt = user.get("verified_type")
-            account.verified_type = vt if isinstance(vt, int) and not isinstance(vt, bool) else None
-            account.location = (
-                user.get("location") if isinstance(user.get("location"), str) else None
-            )
-            account.gender = user.get("gender") if isinstance(user.get("gender"), str) else None
-            created = user.get("time")
-            if isinstance(created, int | float) and not isinstance(created, bool):
-                account.created_at = datetime.fromtimestamp(created, UTC)
-            self.observations.append(
-                AccountObservation(
-                    platform="weibo",
-                    account_id=uid,
-                    observed_at=self.observed_at,
-                    followers=_int(user.get("followers")),
-                    friends=_int(user.get("friends")),
-                    statuses=_int(user.get("messages")),
-                )
-            )
+        if observation is not None:
+            self.observations.append(observation)
         self.accounts.append(account)
         return post_id, when
+
+    def _author(self, uid: str, user: Any) -> tuple[Account, AccountObservation | None]:
+        """The source post's author, and the counts observed of it (a CedError names a
+        field out of range, which quarantines the whole record)."""
+        account = Account(platform="weibo", account_id=uid, profile_observed_at=self.observed_at)
+        if not isinstance(user, dict):
+            return account, None
+        account.verified = bool(user.get("verified"))
+        vt = user.get("verified_type")
+        if isinstance(vt, int) and not isinstance(vt, bool):
+            if not -_INT32 - 1 <= vt <= _INT32:
+                raise CedError(
+                    "user.verified_type",
+                    f"field 'user.verified_type': beyond int32: {str(vt)[:40]}",
+                )
+            account.verified_type = vt
+        account.location = _text(user.get("location"), "user.location")
+        account.gender = _text(user.get("gender"), "user.gender")
+        created = user.get("time")
+        if isinstance(created, int | float) and not isinstance(created, bool):
+            account.created_at = _epoch(created, "user.time")
+        observation = AccountObservation(
+            platform="weibo",
+            account_id=uid,
+            observed_at=self.observed_at,
+            followers=_int(user.get("followers"), "user.followers"),
+            friends=_int(user.get("friends"), "user.friends"),
+            statuses=_int(user.get("messages"), "user.messages"),
+        )
+        return account, observation
 
     def add_reposts(
         self, path: Path, raw: bytes, src_id: str | None, src_time: datetime | None
@@ -286,11 +363,12 @@ class _Accumulator:
             uid = rec.get("uid")
             if not isinstance(uid, str | int) or isinstance(uid, bool) or str(uid) == "":
                 raise CedError("uid", "field 'uid': missing")
+            _text(uid, "uid")
             when = repost_time(rec.get("date"), src_time)
+            text = _text(rec.get("text"), "text")
         except CedError as exc:
             self.reject(path, i, exc, rec)
             return
-        text = rec.get("text") if isinstance(rec.get("text"), str) else None
         self.posts.append(
             Post(
                 platform="weibo",

@@ -34,6 +34,7 @@ for _i, _c in enumerate(ALPHABET):
     _LUT[ord(_c)] = _i
 _DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
 _BEIJING_OFFSET_S = 8 * 3600
+_EARLIEST_S, _LATEST_S = 946_684_800, 4_102_444_800  # 2000-01-01, 2100-01-01 UTC
 
 
 @dataclass
@@ -97,8 +98,11 @@ def read_repost_files(
             continue
         try:
             items = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        except ValueError as exc:  # not JSON, not UTF-8, an integer Python will not convert
             out.append(ValueError(str(exc)))
+            continue
+        except RecursionError:
+            out.append(ValueError("nested too deeply"))
             continue
         if not isinstance(items, list):
             out.append(ValueError("expected a JSON array of reposts"))
@@ -154,6 +158,19 @@ def _strings(values: list[Any]) -> pa.Array:
     return pa.array([v if type(v) is str else None for v in values], pa.large_string())
 
 
+def _unencodable(values: list[Any]) -> np.ndarray:
+    """Where a string holds a lone surrogate (json.loads lets `\\ud800` through; Arrow
+    cannot store it): those records take the per-record path, which quarantines them."""
+    bad = np.zeros(len(values), bool)
+    for i, v in enumerate(values):
+        if type(v) is str and not v.isascii():
+            try:
+                v.encode("utf-8")
+            except UnicodeEncodeError:
+                bad[i] = True
+    return bad
+
+
 @dataclass
 class _Rows:
     """Records of some files, a row each, and what the fast path makes of them: `fast`
@@ -196,10 +213,19 @@ def _parsed_rows(files: list[RepostFile]) -> _Rows:
     mids, uids, parents, texts, dates = (
         (list(c) for c in zip(*fields, strict=True)) if fields else ([],) * 5
     )
+    # Strings Arrow cannot hold are blanked here; the record goes the per-record way.
+    unencodable = np.zeros(len(recs), bool)
+    for col in (mids, uids, parents, texts, dates):
+        unencodable |= _unencodable(col)
+    if unencodable.any():
+        mids, uids, parents, texts, dates = (
+            [None if unencodable[i] else v for i, v in enumerate(col)]
+            for col in (mids, uids, parents, texts, dates)
+        )
     uid_str = [u if type(u) is str and u else str(u) if type(u) is int else None for u in uids]
     mid_arr = _strings(mids).cast(pa.string())
     par_arr = _strings(parents).cast(pa.string())
-    ok = np.array([type(r) is dict for r in recs], bool)
+    ok = np.array([type(r) is dict for r in recs], bool) & ~unencodable
     # A falsy parent means a direct repost of the source, as in the per-record path.
     has_parent = np.array([bool(p) for p in parents], bool)
     mid_ok = pc.fill_null(pc.match_substring_regex(mid_arr, _MID_FULL), False).to_numpy(
@@ -220,6 +246,9 @@ def _parsed_rows(files: list[RepostFile]) -> _Rows:
     # date that prints back as it was read is taken here.
     ok &= _prints_back(when, stripped).to_numpy(zero_copy_only=False)
     secs = pc.fill_null(pc.cast(when, pa.int64()), 0).to_numpy()
+    # Times outside 2000-2100 (UTC) are quarantined by the per-record path.
+    utc = secs - _BEIJING_OFFSET_S
+    ok &= (utc >= _EARLIEST_S) & (utc < _LATEST_S)
     cols = pa.table(
         {
             "mid": mid_arr,

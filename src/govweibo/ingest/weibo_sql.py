@@ -283,6 +283,8 @@ def _raw_columns(e: Entity) -> list[str]:
         f"{p}.created_at AS {a}__rcreated",
     ]
     cols += [f"{p}.{raw} AS {a}__r{raw}" for raw, _ in _COUNTS[e.check]]
+    if e.check == "user":
+        cols.append(f"{p}.verified_type AS {a}__rverified_type")
     return cols
 
 
@@ -305,6 +307,14 @@ def _checks(e: Entity) -> list[str]:
             END"""
         for raw, col in _COUNTS[e.check]
     ]
+    if e.check == "user":
+        # Not silently NULL: a verified_type that is no 32-bit integer says the record is
+        # not what it claims (the native scan declines such a chunk, so SQL judges).
+        checks.append(
+            f"""CASE WHEN {a}__rverified_type IS NOT NULL AND {a}__verified_type IS NULL
+            THEN 'field ''{lab}verified_type'': expected a 32-bit integer, got '
+                 || gw_q({a}__rverified_type) END"""
+        )
     if e.required:
         return checks
     return [f"CASE WHEN {a}__present THEN {c} END" for c in checks]
