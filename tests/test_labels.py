@@ -71,7 +71,7 @@ def test_text_formats_and_unknown_keys_fail() -> None:
 
 def test_formatting() -> None:
     assert labels.number(1234567) == "1,234,567"
-    assert labels.number(1653.04) == "1,653.0"
+    assert labels.number(1653.04) == "1,653.0" and labels.number(91.0) == "91.0"
     assert labels.number(0.1234) == "0.123"
     assert labels.number(None) == "–"
     assert labels.number(True, "zh") == "是"
@@ -98,3 +98,10 @@ def test_cell_formats_by_column() -> None:
     assert labels.cell("followers", 1234567, "en") == "1,234,567"
     assert labels.cell("finished_at", datetime(2012, 1, 5, tzinfo=UTC), "en") == "2012-01-05 08:00"
     assert labels.cell("screen_name", "平安北京", "en") == "平安北京"
+
+
+def test_rank_changes_are_signed() -> None:
+    assert labels.cell("group_rank_change", 2, "en") == "+2"
+    assert labels.cell("group_rank_change", -2601, "en") == "-2,601"
+    assert labels.cell("rank_change", 0, "en") == "0"
+    assert labels.cell("group_rank_change", None, "zh") == "新上榜"

@@ -68,7 +68,7 @@ def test_report_escapes_data_text(report_store: Store) -> None:
     assert EVIL not in html and "<script" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert EVIL not in md and "&lt;script&gt;" in md
-    assert "data/&lt;x&gt;.json" in html  # provenance text escaped too
+    assert "&lt;x&gt;.json" in html  # provenance text escaped too
     assert "http://" not in html.replace("http://www.w3.org/2000/svg", "")
     assert "@media print" in html
 
@@ -78,7 +78,9 @@ def test_report_contents(report_store: Store) -> None:
     h = data.headline
     assert (h["accounts"], h["over_100000"], h["over_1000000"]) == (4, 2, 1)
     assert h["top_account"] == "平安北京" and h["top_province"] == "北京"
-    assert len(data.tables["ranking_overall"]) == 3
+    # The lists are kept whole for the export; the page shows the top_n.
+    assert len(data.tables["ranking_overall"]) == 4
+    assert "group_rank_change" in data.tables["ranking_by_sector"].column_names
     assert data.tables["provenance"].num_rows == 1
     html = render_html(data)
     assert 'data-province="浙江"' in html  # the real map is embedded
@@ -125,15 +127,16 @@ def test_sector_labels(
     data = make(report_store, "zh")
     md = render_markdown(data)
     # Labels in the sector column, the by-sector list's groups and the sector distribution.
-    assert "| 公安 | 1 | 平安北京 | 机构 | 公安 |" in md
-    assert "| 公安 | 1 | 0.250 |" in md and "public_security" not in md
-    assert "| health | 1 | 0.250 |" in md  # no label: the code
+    assert "| 公安 | 1 | 0 | 平安北京 | 机构 | 省级 |" in md  # the by-sector list
+    assert "| 1 | 平安北京 | 公安 | 北京 |" in md  # the summary's top 10
+    assert "| 公安 | 1 | 25.0% |" in md and "public_security" not in md
+    assert "| health | 1 | 25.0% |" in md  # no label: the code
     assert "公安" in data.charts["distribution_sector"]
     # The exported tables keep the codes.
     export_tables(data, tmp_path / "csv")
     assert "public_security" in (tmp_path / "csv" / "index.csv").read_text(encoding="utf-8")
     en = render_markdown(make(report_store, "en"))
-    assert "| Public security | 1 | 平安北京 |" in en and "### Sector" in en
+    assert "| Public security | 1 | 0 | 平安北京 |" in en and "### Sector" in en
 
 
 def test_code_labels(report_store: Store, tmp_path: Path) -> None:
@@ -163,17 +166,52 @@ def test_code_labels(report_store: Store, tmp_path: Path) -> None:
 
     data = make(report_store, "zh")
     md = render_markdown(data)
-    assert "| 1 | 平安北京 | 机构 | 公安 | 省级 | 北京 |" in md  # rank lists: kind and level
-    assert "| 1 | 北京 | Beijing | 东部 |" in md  # the province table's region
+    assert "| 1 | 0 | 平安北京 | 机构 | 公安 | 省级 | 北京 |" in md  # rank lists: kind and level
+    assert "| 1 | 北京 | 东部 |" in md  # the province table's region
     assert "| 公务人员 | 1 | 1 | 0 |" in md  # threshold counts by kind
-    assert "| 东部 | 3 | 0.750 |" in md and "| 县级 | 1 | 0.250 |" in md  # distributions
-    assert "| city | 1 | 0.250 |" in md  # a level outside the registry's: its code
+    assert "| 东部 | 3 | 75.0% |" in md and "| 县级 | 1 | 25.0% |" in md  # distributions
+    assert "| city | 1 | 25.0% |" in md  # a level outside the registry's: its code
     assert "| agency |" not in md and "| provincial |" not in md and "| east |" not in md
     for by, name in (("kind", "机构"), ("level", "省级"), ("region", "东部")):
         assert f">{name}</text>" in data.charts[f"distribution_{by}"]
     en_md = render_markdown(make(report_store, "en"))
-    assert "| 1 | 平安北京 | Agency | Public security | Provincial | 北京 |" in en_md
-    assert "| East | 3 | 0.750 |" in en_md
+    assert "| 1 | 0 | 平安北京 | Agency | Public security | Provincial | Beijing |" in en_md
+    assert "| East | 3 | 75.0% |" in en_md
     export_tables(data, tmp_path / "csv")
     exported = (tmp_path / "csv" / "distribution_kind.csv").read_text(encoding="utf-8")
     assert "agency" in exported and "机构" not in exported
+
+
+def test_report_is_in_its_language(report_store: Store) -> None:
+    """The zh report's headers, method text and units are Chinese; times are Beijing time;
+    every tile says whom it counts; the provenance shows no absolute path."""
+    md = render_markdown(make(report_store, "zh"))
+    assert "生成时间: 2026-01-01 08:00" in md and "UTC" not in md and "北京时间" in md
+    assert "四个维度" in md and "Four dimensions" not in md
+    assert "粉丝数（对数，权重 0.3）" in md
+    assert "| 2011 | 3 | 4 | 4.0× |" in md  # a ratio with its unit
+    assert md.count("(政务账号)") == len(make(report_store, "zh").headline)
+    for raw in ("group_rank", "rank_change", "cumulative_yoy", "power_rank", "over_100000",
+                "kendall_tau", "weibo_api", "| done |"):  # fmt: skip
+        assert raw not in md, raw
+    en = render_markdown(make(report_store, "en"))
+    assert "Counts are of the government accounts" in en and "All times are Beijing time." in en
+
+
+def test_relative_sources() -> None:
+    from govweibo.report.yearly import relative_sources
+
+    assert relative_sources(["/home/a/data/2011/x.json", "/home/a/data/2012/y.json", None]) == [
+        "2011/x.json", "2012/y.json", None]  # fmt: skip
+    assert relative_sources(["/srv/in/one.json"]) == ["one.json"]
+    assert relative_sources(["rel/x.json", "/abs/y.json"]) == ["x.json", "y.json"]
+
+
+def test_export_holds_the_full_lists(report_store: Store, tmp_path: Path) -> None:
+    """The page shows the top_n; the export (govweibo report --export) holds every row."""
+    data = build_report(report_store, period="2011", top_n=1, draws=20)
+    export_tables(data, tmp_path)
+    full = (tmp_path / "ranking_overall.csv").read_text(encoding="utf-8").strip().splitlines()
+    assert len(full) == 1 + 4 and "group_rank_change" in full[0]
+    md = render_markdown(data)
+    assert "另有3行" in md

@@ -184,7 +184,7 @@ LISTS: dict[str, tuple[str | None, str | None]] = {
 
 
 def ranking_lists(
-    index: Any, *, top_n: int = 20, previous: Any | None = None
+    index: Any, *, top_n: int | None = 20, previous: Any | None = None
 ) -> dict[str, pa.Table]:
     """The standard lists (LISTS): overall, agencies, officials, by sector, level and
     province. With `previous` (the previous period's index) each list also gets the group

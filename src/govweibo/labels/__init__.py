@@ -32,6 +32,8 @@ PERCENT_COLUMNS = frozenset({"coverage", "share", "reply_rate", "deletion_rate",
                              "in_top10", "original_share"})  # fmt: skip
 RATIO_COLUMNS = frozenset({"cumulative_yoy", "opened_yoy"})
 DURATION_COLUMNS = frozenset({"median_response", "duration", "median_response_s"})
+# Rank changes: signed (+2 moved up), and "new" where there was no rank before.
+CHANGE_COLUMNS = frozenset({"rank_change", "group_rank_change"})
 _SNAKE = re.compile(r"[a-z0-9]+(?:_[a-z0-9]+)+")
 
 
@@ -75,7 +77,19 @@ def text(key: str, lang: str = "zh", **fmt: Any) -> str:
     return str(s).format(**fmt) if fmt else str(s)
 
 
-def _block_labels(path: Path, block: str, lang: str) -> dict[str, str]:
+def texts(section: str, lang: str = "zh") -> dict[str, str]:
+    """A whole section of a label file (e.g. "report", "indicators") as key -> text."""
+    return {str(k): str(v) for k, v in _data(lang).get(section, {}).items()}
+
+
+def method_text(name: str, lang: str = "zh") -> dict[str, str] | None:
+    """title, description and source of a shipped index method in `lang` (None for a
+    method of one's own, whose file's text is shown as it is)."""
+    m = _data(lang).get("methods", {}).get(name)
+    return {str(k): str(v) for k, v in m.items()} if m else None
+
+
+def block_labels(path: Path, block: str, lang: str) -> dict[str, str]:
     """code -> `label_<lang>` of the [[block]] tables of a TOML file (first label wins)."""
     doc = tomllib.loads(path.read_text(encoding="utf-8"))
     out: dict[str, str] = {}
@@ -95,9 +109,9 @@ def values(kind: str, lang: str = "zh") -> dict[str, str]:
 
     check_lang(lang)
     if kind == "sector":
-        return _block_labels(rules_dir() / "sectors.toml", "sector", lang)
+        return block_labels(rules_dir() / "sectors.toml", "sector", lang)
     if kind in ("kind", "level"):
-        return _block_labels(rules_dir().parent / "labels.toml", kind, lang)
+        return block_labels(rules_dir().parent / "labels.toml", kind, lang)
     if kind == "region":
         return {r.region: r.name_zh if lang == "zh" else r.name_en for r in regions()}
     if kind == "province":
@@ -136,8 +150,6 @@ def number(v: Any, lang: str = "zh", digits: int = 1) -> str:
     if isinstance(v, int):
         return f"{v:,}"
     f = float(v)
-    if f == int(f) and abs(f) < 1e15 and digits <= 1 and abs(f) >= 1:
-        return f"{int(f):,}"
     if f != 0 and abs(f) < 1:
         return f"{f:.3f}"
     return f"{f:,.{digits}f}"
@@ -189,7 +201,10 @@ def beijing(ts: Any, lang: str = "zh", *, seconds: bool = False) -> str:
 
 def cell(column: str, v: Any, lang: str = "zh") -> str:
     """One table cell as shown: a code by its name, a share as %, a ratio with ×, a duration
-    in hours and minutes, a time in Beijing time, a count with thousands separators."""
+    in hours and minutes, a time in Beijing time, a count with thousands separators, a rank
+    change with its sign ("new" without a rank before)."""
+    if column in CHANGE_COLUMNS:
+        return text("new_entry", lang) if v is None else f"{v:+,}" if v else "0"
     if v is None:
         return "–"
     if column in CODE_COLUMNS and isinstance(v, str):
@@ -212,6 +227,7 @@ def is_snake(token: str) -> bool:
     return bool(_SNAKE.fullmatch(token))
 
 
-__all__ = ["LANGS", "BEIJING", "check_lang", "header", "headers", "has_header", "text", "values",
+__all__ = ["LANGS", "BEIJING", "check_lang", "header", "headers", "has_header", "text", "texts",
+           "method_text", "values",
            "value", "code_of", "number", "percent", "ratio", "duration", "beijing", "cell",
            "is_snake"]  # fmt: skip

@@ -7,7 +7,6 @@ HTML is one self-contained file (inline CSS and SVG, no scripts, no network).
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -18,61 +17,28 @@ import jinja2
 import pyarrow as pa
 from markupsafe import Markup
 
+from govweibo import labels as lb
 from govweibo import model
 from govweibo.analyses import growth, rankings, sensitivity
 from govweibo.analyses.base import Period, tables_of
 from govweibo.analyses.index import Method, compute_index, load_method
 from govweibo.report.charts import bar_chart_svg, fmt_number, line_chart_svg
 
-TEXT: dict[str, dict[str, str]] = {
-    "zh": {
-        "title": "政务微博年度报告", "period": "统计周期", "method": "指数方法",
-        "generated": "生成时间", "headline": "概览", "accounts": "政务账号",
-        "agencies": "机构账号", "officials": "公务人员账号", "active": "本期活跃账号",
-        "posts": "本期发帖", "over_100000": "粉丝超过10万", "over_1000000": "粉丝超过100万",
-        "provinces": "覆盖省份", "top_account": "指数第一", "top_province": "传播力最强省份",
-        "growth": "账号增长", "growth_chart": "政务账号累计数量（按开通月份）",
-        "map": "省域分布", "map_accounts": "各省政务账号数量", "map_index": "各省传播力",
-        "rankings": "排行榜", "overall": "总榜", "by_sector": "分行业",
-        "by_level": "分级别", "by_province": "分省份", "provinces_table": "省域传播力",
-        "distribution": "分布", "thresholds": "粉丝数门槛",
-        "sensitivity": "方法与权重敏感性", "provenance": "数据来源", "no_map": "（地图模块不可用）",
-        "sens_text": "各维度权重在±{spread}%范围内随机抽取{draws}次（种子{seed}）。",
-        "weights": "维度权重", "none": "无",
-    },
-    "en": {
-        "title": "Government Microblog Report", "period": "Period", "method": "Index method",
-        "generated": "Generated", "headline": "Headline numbers", "accounts": "Government accounts",
-        "agencies": "Agency accounts", "officials": "Officials' accounts",
-        "active": "Active in period", "posts": "Posts in period",
-        "over_100000": "Over 100,000 followers", "over_1000000": "Over 1,000,000 followers",
-        "provinces": "Provinces covered", "top_account": "Top account",
-        "top_province": "Strongest province", "growth": "Growth",
-        "growth_chart": "Government accounts, cumulative (by month opened)",
-        "map": "Province map", "map_accounts": "Government accounts per province",
-        "map_index": "Province communication power", "rankings": "Rankings",
-        "overall": "Overall", "by_sector": "By sector",
-        "by_level": "By level", "by_province": "By province",
-        "provinces_table": "Province communication power", "distribution": "Distribution",
-        "thresholds": "Follower thresholds", "sensitivity": "Method and weight sensitivity",
-        "provenance": "Data provenance", "no_map": "(province map module not available)",
-        "sens_text": "Each dimension weight drawn {draws} times within ±{spread}% (seed {seed}).",
-        "weights": "Dimension weights", "none": "none",
-    },
-}  # fmt: skip
-TEXT["zh"].update(agencies_list="机构榜", officials_list="个人榜")
-TEXT["en"].update(agencies_list="Agencies", officials_list="Officials")
-# Headings of the distribution tables (the groupings of analyses.rankings).
-TEXT["zh"].update(group_province="省份", group_region="地区", group_sector="行业",
-                  group_level="级别", group_kind="类型")  # fmt: skip
-TEXT["en"].update(group_province="Province", group_region="Region", group_sector="Sector",
-                  group_level="Level", group_kind="Kind")  # fmt: skip
-RANK_COLS = ["group_rank", "screen_name", "kind", "sector", "level", "province", "followers",
-             "posts", "score", "rank_change"]  # fmt: skip
-PROV_COLS = ["power_rank", "province", "name_en", "region", "accounts", "coverage",
-             "top_mean_score", "over_100k", "power"]  # fmt: skip
+# The report's headings and tile names are label data: the [report] section of
+# govweibo/labels/<lang>.toml (TEXT keeps the old name of that table).
+TEXT: dict[str, dict[str, str]] = {lang: lb.texts("report", lang) for lang in lb.LANGS}
+# Columns shown; the exported tables keep every column and the codes.
+RANK_COLS = ["group_rank", "group_rank_change", "screen_name", "kind", "sector", "level",
+             "province", "followers", "posts", "score"]  # fmt: skip
+SUMMARY_RANK_COLS = ["group_rank", "screen_name", "sector", "province", "score",
+                     "group_rank_change"]  # fmt: skip
+PROV_COLS = ["power_rank", "province", "region", "accounts", "coverage", "top_mean_score",
+             "over_100k", "power"]  # fmt: skip
+SUMMARY_PROV_COLS = ["power_rank", "province", "accounts", "coverage", "power"]
 RUN_COLS = ["run_id", "source_path", "format", "records_read", "stored", "rejected", "status",
             "finished_at"]  # fmt: skip
+# Long tables show this many rows; the rest is in the export (`govweibo report --export`).
+SHOWN_ROWS = 10
 
 
 @dataclass
@@ -88,30 +54,22 @@ class ReportData:
     sensitivity: dict[str, Any] = field(default_factory=dict)
     # Display names of coded values per column (e.g. sector code -> 公安); tables keep codes.
     labels: dict[str, dict[str, str]] = field(default_factory=dict)
+    group_top: int = 1
+    government_only: bool = True
 
     def text(self) -> dict[str, str]:
         return TEXT[self.lang]
 
 
 def _now(generated_at: datetime | str | None) -> str:
+    """When the report was made, in Beijing time (SOURCE_DATE_EPOCH for reproducible
+    builds); a string is shown in Beijing time when it parses as a time."""
     if isinstance(generated_at, datetime):
-        return generated_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        return lb.beijing(generated_at)
     if generated_at:
-        return str(generated_at)
+        return lb.beijing(str(generated_at))
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    when = datetime.fromtimestamp(int(epoch), UTC) if epoch else datetime.now(UTC)
-    return when.strftime("%Y-%m-%d %H:%M UTC")
-
-
-def _block_labels(path: Path, block: str, lang: str) -> dict[str, str]:
-    """code -> `label_<lang>` of the [[block]] tables of a TOML file (first label wins)."""
-    doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    out: dict[str, str] = {}
-    for b in doc.get(block, []):  # a code may have several blocks (sectors do)
-        label = b.get(f"label_{lang}")
-        if label and b.get("name") and b["name"] not in out:
-            out[b["name"]] = str(label)
-    return out
+    return lb.beijing(datetime.fromtimestamp(int(epoch), UTC) if epoch else datetime.now(UTC))
 
 
 def sector_labels(lang: str, path: str | Path | None = None) -> dict[str, str]:
@@ -120,25 +78,25 @@ def sector_labels(lang: str, path: str | Path | None = None) -> dict[str, str]:
     only). A sector without a label keeps its code."""
     from govweibo.registry.ruleset import rules_dir
 
-    return _block_labels(Path(path or rules_dir() / "sectors.toml"), "sector", lang)
+    return lb.block_labels(Path(path or rules_dir() / "sectors.toml"), "sector", lang)
 
 
 def code_labels(
     lang: str, *, registry_labels: str | Path | None = None
 ) -> dict[str, dict[str, str]]:
     """Display names, per column, of the coded values the report shows: sectors (above), account
-    kinds and levels (the [[kind]] / [[level]] blocks of registry/labels.toml) and regions
-    (reference/data/regions.csv). A code without a name is shown as the code."""
-    from govweibo.reference import regions
+    kinds and levels (the [[kind]] / [[level]] blocks of registry/labels.toml), regions
+    (reference/data/regions.csv) and provinces (English names in en). A code without a name is
+    shown as the code."""
     from govweibo.registry.ruleset import rules_dir
 
     path = Path(registry_labels or rules_dir().parent / "labels.toml")
-    name = "name_zh" if lang == "zh" else "name_en"
     return {
         "sector": sector_labels(lang),
-        "kind": _block_labels(path, "kind", lang),
-        "level": _block_labels(path, "level", lang),
-        "region": {r.region: getattr(r, name) for r in regions()},
+        "kind": lb.block_labels(path, "kind", lang),
+        "level": lb.block_labels(path, "level", lang),
+        "region": lb.values("region", lang),
+        "province": lb.values("province", lang),
     }
 
 
@@ -162,13 +120,33 @@ def provenance(source: Any) -> pa.Table:
     return table("ingest_runs").select(*RUN_COLS).order_by("run_id").to_pyarrow().cast(schema)
 
 
+def relative_sources(paths: list[str | None]) -> list[str | None]:
+    """Source paths relative to the ingest root, the common folder of the runs' sources (a
+    report is shared: the analyst's absolute local paths say nothing to its readers)."""
+    real = [p for p in paths if p]
+    if not real:
+        return paths
+    try:
+        root = os.path.commonpath([os.path.dirname(p) for p in real])
+    except ValueError:  # absolute and relative paths mixed
+        root = ""
+    out: list[str | None] = []
+    for p in paths:
+        if not p:
+            out.append(p)
+            continue
+        out.append(os.path.relpath(p, root) if root else os.path.basename(p))
+    return out
+
+
 def build_report(
     store: Any,
     *,
     period: Period | str,
     method: str | Path | Method = "govweibo",
     lang: str = "zh",
-    top_n: int = 20,
+    top_n: int = SHOWN_ROWS,
+    group_top: int = 1,
     government_only: bool = True,
     draws: int = 1000,
     spread: float = 0.25,
@@ -177,6 +155,8 @@ def build_report(
 ) -> ReportData:
     """Compute everything the report shows (see ReportData.tables for the table names).
 
+    The ranking lists are kept whole in `tables` (for the export); the pages show the top
+    `top_n` of each list and the top `group_top` of each group of the grouped lists.
     `store` is a Store or any tables source (e.g. `SparkTables`): every read is Ibis."""
     if lang not in TEXT:
         raise ValueError(f"lang must be one of {sorted(TEXT)}")
@@ -186,7 +166,7 @@ def build_report(
     prev = compute_index(store, period=per.previous(), method=m, government_only=government_only)
     idx = rankings.rank_change(idx, prev)
     tables: dict[str, pa.Table] = {"index": idx}
-    for name, t in rankings.ranking_lists(idx, top_n=top_n).items():
+    for name, t in rankings.ranking_lists(idx, top_n=None, previous=prev).items():
         tables[f"ranking_{name}"] = t
     prov = rankings.province_aggregates(idx)
     tables["provinces"] = prov
@@ -219,6 +199,7 @@ def build_report(
     # `power` mixes the score with coverage on a 0-100 scale; unbounded scores (bci) map the
     # top-N mean instead.
     power_col = "power" if m.normalisation != "none" else "top_mean_score"
+    province_names = labels["province"]
     charts = {
         "growth": line_chart_svg(
             monthly.column("month").to_pylist(),
@@ -237,40 +218,27 @@ def build_report(
             title=tx["map_index"], lang=lang, legend_title=tx["map_index"], palette="oranges",
         ),
     }  # fmt: skip
-    top_prov = prov.slice(0, 15)
+    top_prov = prov.slice(0, SHOWN_ROWS)
     charts["provinces"] = bar_chart_svg(
-        top_prov.column("province").to_pylist(), top_prov.column(power_col).to_pylist(),
-        title=tx["provinces_table"], color="#e6550d",
+        [province_names.get(p, p) for p in top_prov.column("province").to_pylist()],
+        top_prov.column(power_col).to_pylist(), title=tx["provinces_table"], color="#e6550d",
     )  # fmt: skip
     for by in ("region", "sector", "level", "kind"):
         d = tables[f"distribution_{by}"]
         names = labels.get(by, {})
-        bars = [names.get(g, g) if g is not None else "?" for g in d.column("group").to_pylist()]
+        bars = [names.get(g, g) if g is not None else "–" for g in d.column("group").to_pylist()]
         charts[f"distribution_{by}"] = bar_chart_svg(
             bars, d.column("accounts").to_pylist(),
             title=f"{tx['distribution']}: {tx[f'group_{by}']}",
         )  # fmt: skip
     sens = {"draws": draws, "spread": round(spread * 100), "seed": seed, "weights": m.weights()}
     return ReportData(
-        per, m, lang, top_n, _now(generated_at), headline, tables, charts, sens, labels
-    )
+        per, m, lang, top_n, _now(generated_at), headline, tables, charts, sens, labels,
+        group_top, government_only,
+    )  # fmt: skip
 
 
 # Rendering ---------------------------------------------------------------------------------
-
-
-def _cell(v: Any) -> str:
-    if v is None:
-        return "–"
-    if isinstance(v, bool):
-        return str(v)
-    if isinstance(v, int):
-        return f"{v:,}"
-    if isinstance(v, float):
-        return "0" if v == 0 else (f"{v:.3f}" if abs(v) < 1 else f"{v:,.1f}")
-    if isinstance(v, datetime):
-        return v.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
-    return str(v)
 
 
 def _same(s: str) -> str:
@@ -284,63 +252,146 @@ def _md_escape(v: Any) -> str:
     return s
 
 
+def _top_per_group(table: pa.Table, n: int) -> pa.Table:
+    """The rows of a grouped list within the top `n` of their group."""
+    import pyarrow.compute as pc
+
+    return table.filter(pc.less_equal(table["group_rank"], n))
+
+
+def _statistic(code: str, tx: dict[str, str]) -> str:
+    """A row name of the sensitivity summary (kendall_tau, top10_kept) in words."""
+    if code.startswith("top") and code.endswith("_kept") and code[3:-5].isdigit():
+        return tx["statistic_kept"].format(k=code[3:-5])
+    return tx.get(f"statistic_{code}", code)
+
+
 def _view(data: ReportData, esc: Callable[[str], str] = _same) -> dict[str, Any]:
-    """Everything the templates show, as strings; `esc` escapes data text (for Markdown;
-    HTML relies on Jinja2 autoescape)."""
-    t, tx = data.tables, {k: esc(v) for k, v in data.text().items()}
+    """Everything the templates show, as strings in the report's language; `esc` escapes data
+    text (for Markdown; HTML relies on Jinja2 autoescape)."""
+    t, lang = data.tables, data.lang
+    tx = {k: esc(v) for k, v in data.text().items()}
 
     def _grid(
-        table: pa.Table, cols: list[str] | None = None, group: str | None = None
+        table: pa.Table,
+        cols: list[str] | None = None,
+        group: str | None = None,
+        limit: int | None = None,
     ) -> dict[str, Any]:
-        """`group`: the grouping the table's `group` column holds (its values get labels)."""
+        """`group`: the grouping the table's `group` column holds (its values get labels and
+        its header the grouping's name); `limit`: rows shown, the rest counted."""
         cols = [c for c in (cols or table.column_names) if c in table.column_names]
         names = {c: data.labels.get(c, {}) for c in cols}
         if group is not None:
             names["group"] = data.labels.get(group, {})
 
         def cell(c: str, v: Any) -> str:
-            return esc(names[c].get(v, v) if isinstance(v, str) and names[c] else _cell(v))
+            if isinstance(v, str) and names[c]:
+                return esc(names[c].get(v, v))
+            if c == "statistic" and isinstance(v, str):
+                return esc(_statistic(v, data.text()))
+            return esc(lb.cell(c, v, lang))
 
-        body = [[cell(c, r[c]) for c in cols] for r in table.select(cols).to_pylist()]
-        return {"header": [esc(c) for c in cols], "rows": body}
+        shown = table if limit is None else table.slice(0, limit)
+        body = [[cell(c, r[c]) for c in cols] for r in shown.select(cols).to_pylist()]
+        head = [
+            tx[f"group_{group}"] if c == "group" and group else esc(lb.header(c, lang))
+            for c in cols
+        ]
+        more = table.num_rows - shown.num_rows
+        note = tx["more_rows"].format(n=f"{more:,}") if more > 0 else ""
+        return {"header": head, "rows": body, "more": note}
 
     lists = [("overall", "ranking_overall", None), ("agencies_list", "ranking_agencies", None),
              ("officials_list", "ranking_officials", None),
              ("by_sector", "ranking_by_sector", "sector"), ("by_level", "ranking_by_level", "level"),
              ("by_province", "ranking_by_province", "province")]  # fmt: skip
-    rank_tables = [
-        (tx[label], _grid(t[key], (["group"] if by else []) + RANK_COLS, group=by))
-        for label, key, by in lists
-    ]
-    headline = [
-        (tx[k], esc(_cell(v)) if v is not None else tx["none"]) for k, v in data.headline.items()
-    ]
+    rank_tables = []
+    for label, key, by in lists:
+        table = t[key]
+        if by:
+            table = _top_per_group(table, data.group_top)
+        rank_tables.append(
+            # A grouped list shows the group first, not again as a column.
+            (tx[label], _grid(table, ["group", *(c for c in RANK_COLS if c != by)] if by
+                              else RANK_COLS, group=by,
+                              limit=None if by else data.top_n))
+        )  # fmt: skip
+    population = esc(
+        lb.text("population_government" if data.government_only else "population_all", lang)
+    )
+    shown_names = {"top_province": data.labels["province"]}
+    tiles = []
+    for k, v in data.headline.items():
+        if v is None:
+            value = tx["none"]
+        elif isinstance(v, str):
+            value = esc(shown_names.get(k, {}).get(v, v))
+        else:
+            value = esc(lb.number(v, lang))
+        tiles.append((tx[k], value, population))
+    ind_names = lb.texts("indicators", lang)
+    transforms = lb.texts("transforms", lang)
+    weight_word = lb.header("weight", lang)
+    sep, open_, close = ("，", "（", "）") if lang == "zh" else (", ", " (", ")")
+
+    def indicator(i: Any) -> str:
+        name = ind_names.get(i.name, i.name.replace("_", " "))
+        how = transforms.get(i.transform, i.transform)
+        return f"{name}{open_}{how}{sep}{weight_word} {i.weight:g}{close}"
+
     dims = [
-        (esc(d.name), esc(d.label_zh if data.lang == "zh" else d.label_en), f"{w:.3f}",
-         esc(", ".join(f"{i.name} ({i.transform}, {i.weight:g})" for i in d.indicators)))
+        (esc(d.label_zh if lang == "zh" else d.label_en), f"{w:.3f}",
+         esc(("、" if lang == "zh" else "; ").join(indicator(i) for i in d.indicators)))
         for d, w in zip(data.method.dimensions, data.method.weights().values(), strict=True)
     ]  # fmt: skip
+    shipped = lb.method_text(data.method.name, lang)
+    method = shipped or {
+        "title": data.method.title or data.method.name,
+        "description": data.method.description,
+        "source": data.method.source,
+    }
+    runs = t["provenance"]
+    if runs.num_rows:
+        runs = runs.set_column(
+            runs.column_names.index("source_path"),
+            "source_path",
+            pa.array(relative_sources(runs["source_path"].to_pylist()), pa.string()),
+        )
+    overall = t["ranking_overall"]
     return {
         "d": data,
         "tx": tx,
         "label": esc(data.period.label),
         "start": data.period.start.isoformat(),
         "end": (data.period.end - timedelta(days=1)).isoformat(),
-        "method_title": esc(data.method.title or data.method.name),
-        "method_description": esc(data.method.description),
-        "method_source": esc(data.method.source),
+        "method_title": esc(method["title"]),
+        "method_description": esc(method["description"]),
+        "method_source": esc(method["source"]),
         "generated_at": esc(data.generated_at),
-        "headline": headline,
+        "times_note": esc(lb.text("times_note", lang)),
+        "population_note": esc(lb.text(
+            "population_note_government" if data.government_only else "population_note_all",
+            lang)),
+        "lists_note": tx["lists_note"].format(
+            n=data.top_n, g=data.group_top, previous=esc(data.period.previous().label)),
+        "headline": tiles,
+        "counts": tx["counts"],
+        "top_accounts": _grid(overall, SUMMARY_RANK_COLS, limit=SHOWN_ROWS),
+        "top_provinces": _grid(t["provinces"], SUMMARY_PROV_COLS, limit=SHOWN_ROWS),
         "rank_tables": rank_tables,
-        "provinces": _grid(t["provinces"], PROV_COLS),
+        "provinces": _grid(t["provinces"], PROV_COLS, limit=SHOWN_ROWS),
         "thresholds": _grid(t["thresholds"], group="kind"),
-        "distributions": [(by, tx[f"group_{by}"], _grid(t[f"distribution_{by}"], group=by))
+        "distributions": [(by, tx[f"group_{by}"],
+                           _grid(t[f"distribution_{by}"], group=by,
+                                 limit=SHOWN_ROWS if by == "province" else None))
                           for by in ("province", "region", "sector", "level", "kind")],
         "growth_yearly": _grid(t["growth_yearly"]),
         "sensitivity": _grid(t["sensitivity"]),
         "sens_text": esc(data.text()["sens_text"].format(**data.sensitivity)),
+        "dims_header": [esc(lb.header(c, lang)) for c in ("dimension", "weight", "indicators")],
         "dims": dims,
-        "provenance": _grid(t["provenance"]),
+        "provenance": _grid(runs, RUN_COLS),
         "charts": {k: Markup(v) for k, v in data.charts.items()},  # already-escaped SVG
     }  # fmt: skip
 
@@ -351,7 +402,8 @@ def _env(autoescape: bool) -> jinja2.Environment:
 
 
 def render_html(data: ReportData) -> str:
-    """One self-contained HTML document (inline CSS and SVG; print CSS for PDF)."""
+    """One self-contained HTML document (inline CSS and SVG; print CSS for PDF: the summary
+    prints on one A4 page)."""
     return _env(True).get_template("report.html.j2").render(**_view(data))
 
 
@@ -361,7 +413,8 @@ def render_markdown(data: ReportData) -> str:
 
 
 def export_tables(data: ReportData, out_dir: str | Path, fmt: str = "csv") -> list[Path]:
-    """Write every report table to out_dir as CSV or Parquet; returns the paths written."""
+    """Write every report table to out_dir as CSV or Parquet (the ranking lists whole, with
+    codes); returns the paths written."""
     import pyarrow.csv as pcsv
     import pyarrow.parquet as pq
 
@@ -381,4 +434,4 @@ def export_tables(data: ReportData, out_dir: str | Path, fmt: str = "csv") -> li
 
 
 __all__ = ["ReportData", "build_report", "render_html", "render_markdown", "export_tables",
-           "fmt_number", "sector_labels", "code_labels"]  # fmt: skip
+           "fmt_number", "sector_labels", "code_labels", "relative_sources"]  # fmt: skip
