@@ -236,7 +236,12 @@ def rank_cmd(
 @click.option(
     "--lang", type=click.Choice(["zh", "en"]), default=None, help="Labels [setting lang]."
 )
-@click.option("--top", default=20, show_default=True, help="Accounts per ranking list.")
+@click.option(
+    "--top",
+    default=10,
+    show_default=True,
+    help="Accounts shown per ranking list (--export writes every row).",
+)
 @click.option(
     "--export",
     "export_dir",
