@@ -10,12 +10,18 @@ from govweibo.ingest.rumdect import RumdectReader
 from govweibo.ingest.tabular import CsvReader, JsonlReader
 from govweibo.ingest.twitter_v2 import TwitterV2Reader
 from govweibo.ingest.weibo_api import WeiboApiReader
+from govweibo.ingest.weibo_crawler import WeiboCrawlerReader
+from govweibo.ingest.weibospider_cookie import WeiboSpiderCookieReader
 
 # The explicit list of readers, in detection order (most specific first).
 READERS: list[Reader] = [
     CedReader(),
     # Event arrays of flat records with "screen_name", which the Sina reader would claim.
     RumdectReader(),
+    # dataabc/weibo-crawler: Chinese-headed CSVs, {"user", "weibo"} JSON, weibodata.db.
+    WeiboCrawlerReader(),
+    # dataabc/weiboSpider (weibo.cn): 微博id/微博正文 CSVs, 用户信息 TXTs, nickname JSON.
+    WeiboSpiderCookieReader(),
     CrawlerCsvReader(),
     # Before the Sina reader, which claims any JSON with "created_at".
     MastodonReader(),
