@@ -50,6 +50,13 @@ SETTINGS: tuple[Setting, ...] = (
         _int,
     ),
     Setting(
+        "max_line_mb",
+        64,
+        "Megabytes a line of JSON input may hold; a longer line is quarantined by its "
+        "first bytes, never held whole.",
+        _int,
+    ),
+    Setting(
         "threads",
         0,
         "DuckDB worker threads (0 = one per core).",

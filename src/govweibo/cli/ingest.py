@@ -84,6 +84,7 @@ def ingest_cmd(
         timeline=timeline,
         mapping=mapping,
         chunk_bytes=int(settings(ctx).chunk_mb) << 20,
+        max_line_bytes=int(settings(ctx).max_line_mb) << 20,
     )
     sink = ParquetSink(to_parquet) if to_parquet else open_store(ctx)
     with sink as store, byte_progress() as bar:
