@@ -11,7 +11,10 @@ from govweibo.ingest.tabular import CsvReader, JsonlReader
 from govweibo.ingest.twitter_v2 import TwitterV2Reader
 from govweibo.ingest.weibo_api import WeiboApiReader
 from govweibo.ingest.weibo_crawler import WeiboCrawlerReader
+from govweibo.ingest.weibo_mobile import WeiboMobileReader
+from govweibo.ingest.weibo_web import WeiboWebReader
 from govweibo.ingest.weibospider_cookie import WeiboSpiderCookieReader
+from govweibo.ingest.weibospider_scrapy import WeiboSpiderReader
 
 # The explicit list of readers, in detection order (most specific first).
 READERS: list[Reader] = [
@@ -26,6 +29,11 @@ READERS: list[Reader] = [
     # Before the Sina reader, which claims any JSON with "created_at".
     MastodonReader(),
     TwitterV2Reader(),
+    # WeiboSpider items name `_id`; weibo.com responses `text_raw`/`mblogid`; m.weibo.cn
+    # `cards`/`bid`: most specific first.
+    WeiboSpiderReader(),
+    WeiboWebReader(),
+    WeiboMobileReader(),
     WeiboApiReader(),
     CsvReader(),
     JsonlReader(),

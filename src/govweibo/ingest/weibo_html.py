@@ -1,0 +1,631 @@
+"""What the readers of Weibo's web APIs share (m.weibo.cn, weibo.com ajax, WeiboSpider).
+
+Text: weibo.com gives `text_raw`, which is kept; where only Weibo's HTML exists it is
+turned into the text the Sina open API shows: `@name` and `#topic#` anchors become their
+own text, an anchor to a link card becomes its short URL (`data-url`) or target, an
+emoticon image its `[code]`, `<br />` a line break; tags dropped, entities unescaped.
+Counts: numbers, or the display strings pages show ('1.2万', '100万+': lower bounds).
+Times: `weibo_time.best_time` against the crawl time; a relative or day-only time is
+replaced by the second the post id encodes. Pictures: `pic_num`, else `pic_ids`,
+`pic_infos` or `pics`.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from govweibo import model
+from govweibo.errors import IngestError
+from govweibo.ingest.base import ReadOptions, Source
+from govweibo.ingest.sina_ids import id_to_mid, is_mid, mid_to_id
+from govweibo.ingest.weibo_time import TimeFormatError, best_time, resolve_time
+from govweibo.model import Account, AccountObservation, Batch, Interaction, Post, Reject
+
+# A whole-file document (a saved page) is parsed in memory; JSON lines stream.
+MAX_DOCUMENT_BYTES = 256 << 20
+# Records per batch when streaming JSON lines.
+BATCH_RECORDS = 5000
+
+_BREAK = re.compile(r"<br\s*/?>", re.I)
+_TAG = re.compile(r"<[^>]+>")
+_LOOKS_HTML = re.compile(r"<(?:a|br|span|img|p|div)\b|</(?:a|span|p|div)>", re.I)
+_ANCHOR = re.compile(r"<a\b([^>]*)>(.*?)</a>", re.I | re.S)
+_IMG_ALT = re.compile(r"""<img\b[^>]*\balt=["']?(\[[^"'\]]{1,12}\])["']?[^>]*>""", re.I)
+_ATTR = r"""\b{name}=(?:"([^"]*)"|'([^']*)'|([^\s>]+))"""
+_HREF = re.compile(_ATTR.format(name="href"), re.I)
+_DATA_URL = re.compile(_ATTR.format(name="data-url"), re.I)
+# What truncated texts end with: m.weibo.cn's '全文' link, weibo.com's '展开'.
+_MORE = re.compile(
+    r"""(?:\.\.\.|…)?\s*(?:<a\b[^>]*>\s*全文\s*</a>|<span class=["']expand["']>展开</span>)"""
+)
+_CHAIN = re.compile(r"//@([^:：\s/]{1,40})\s*[:：]")
+_COUNT = re.compile(r"(\d+(?:\.\d+)?)\s*([万亿])?\+?")
+_SOURCE_ANCHOR = re.compile(r">([^<]*)</a>")
+
+
+class FieldError(ValueError):
+    """A record that cannot be mapped, naming the field at fault."""
+
+    def __init__(self, field: str, problem: str = "missing") -> None:
+        super().__init__(f"field '{field}': {problem}")
+        self.field = field
+
+
+def _anchor(match: re.Match[str]) -> str:
+    attrs, inner = match.group(1), match.group(2)
+    text = html_to_text(inner) or ""
+    if text.startswith(("@", "#")):
+        return text  # a mention or a #topic#: the text is what the API shows
+    data_url = _DATA_URL.search(attrs)
+    if data_url:
+        return html.unescape(next(g for g in data_url.groups() if g is not None))
+    href = _HREF.search(attrs)
+    url = html.unescape(next(g for g in href.groups() if g is not None)) if href else ""
+    if url.startswith(("http://", "https://")):
+        return url
+    return text
+
+
+def html_to_text(value: str | None) -> str | None:
+    """Weibo's status HTML -> the text the Sina API shows (see the module docstring)."""
+    if value is None:
+        return None
+    text = _MORE.sub("", value)
+    text = _IMG_ALT.sub(r"\1", text)
+    text = _ANCHOR.sub(_anchor, text)
+    text = _TAG.sub("", _BREAK.sub("\n", text))
+    return html.unescape(text).replace("\u200b", "").strip()
+
+
+def clean_text(value: Any) -> str | None:
+    """A text field as plain text: HTML converted where it is HTML, else kept."""
+    if value is None:
+        return None
+    text = str(value)
+    if _LOOKS_HTML.search(text):
+        return html_to_text(text)
+    return text.replace("\u200b", "").strip()
+
+
+def parse_count(value: Any, field: str) -> int | None:
+    """123, '123', '1.2万' (12000), '100万+' (1000000, a lower bound), '' -> None."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value)
+    text = str(value).strip().replace(",", "")
+    if text == "":
+        return None
+    m = _COUNT.fullmatch(text)
+    if not m:
+        raise FieldError(field, f"not a count: {text[:30]!r}")
+    scale = {"万": 10_000, "亿": 100_000_000}.get(m.group(2) or "", 1)
+    return int(round(float(m.group(1)) * scale))
+
+
+def pic_count(status: dict[str, Any]) -> int:
+    """Pictures of a status from whichever field the endpoint fills."""
+    num = status.get("pic_num")
+    if num not in (None, ""):
+        return int(num)
+    for key in ("pic_ids", "pic_infos", "pics", "pic_urls", "image_url"):
+        value = status.get(key)
+        if isinstance(value, list | dict) and value:
+            return len(value)
+        if isinstance(value, str) and value:  # WeiboSpider's old comma-joined urls
+            return len([v for v in value.split(",") if v.strip()])
+    # Older m.weibo.cn pages name a single picture only by its thumbnail.
+    return 1 if status.get("thumbnail_pic") else 0
+
+
+def has_video(status: dict[str, Any]) -> bool:
+    page = status.get("page_info")
+    if isinstance(page, dict) and "video" in (page.get("type"), page.get("object_type")):
+        return True
+    mix = status.get("mix_media_info")
+    items = mix.get("items") if isinstance(mix, dict) else None
+    return any(isinstance(i, dict) and i.get("type") == "video" for i in items or [])
+
+
+def has_url(text: str | None) -> bool:
+    return bool(text) and ("http://" in str(text) or "https://" in str(text))
+
+
+def source_name(value: Any) -> str | None:
+    """The client name: '<a href=...>iPhone客户端</a>' -> 'iPhone客户端'."""
+    if not value:
+        return None
+    text = str(value)
+    m = _SOURCE_ANCHOR.search(text)
+    return (m.group(1) if m and m.group(1) else _TAG.sub("", text)).strip() or None
+
+
+def id_of(obj: dict[str, Any], *keys: str) -> str | None:
+    for key in keys:
+        value = obj.get(key)
+        if value not in (None, "", 0):
+            return str(value)
+    return None
+
+
+def numeric_post_id(value: str) -> str:
+    """A post id as the numeric id the store keys on (base62 mids converted)."""
+    return mid_to_id(value) if is_mid(value) else value
+
+
+def mid_of(post_id: str, given: Any = None) -> str | None:
+    if given and is_mid(str(given)):
+        return str(given)
+    return id_to_mid(post_id) if post_id.isdigit() else None
+
+
+@dataclass
+class Context:
+    """What mapping one record needs: the platform, the crawl time, the run's tallies
+    (land in source.notes) and long texts found for posts by id."""
+
+    platform: str
+    now: datetime
+    stats: Counter[str] = field(default_factory=Counter)
+    longtexts: dict[str, str] = field(default_factory=dict)
+
+    def time(self, text: Any, post_id: str | None, label: str) -> datetime | None:
+        """A shown time resolved against the crawl time; the id's second where the text
+        is relative or a day alone (tallied as time_from_id)."""
+        raw = None if text in (None, "") else str(text)
+        try:
+            when, kind = best_time(raw, post_id, self.now)
+        except TimeFormatError as exc:
+            raise FieldError(label, str(exc)) from None
+        if kind == "id":
+            self.stats["time_from_id"] += 1
+        return when
+
+
+def user_records(user: Any, ctx: Context, label: str) -> list[Any]:
+    """A user object (either site, or WeiboSpider's parse_user_info) -> the account and,
+    where the object has counts, a follower observation at the crawl time."""
+    if not isinstance(user, dict):
+        raise FieldError(label)
+    aid = id_of(user, "idstr", "id", "_id")
+    if aid is None:
+        raise FieldError(f"{label}.id")
+    created = user.get("created_at")
+    created_at = None
+    if created:
+        try:
+            created_at = resolve_time(str(created), ctx.now)[0]
+        except TimeFormatError as exc:
+            raise FieldError(f"{label}.created_at", str(exc)) from None
+    vtype = user.get("verified_type")
+    account = Account(
+        ctx.platform,
+        aid,
+        screen_name=user.get("screen_name") or user.get("nick_name"),
+        description=clean_text(user.get("description")) or None,
+        verified=user.get("verified") if isinstance(user.get("verified"), bool) else None,
+        verified_type=int(str(vtype)) if str(vtype).lstrip("-").isdigit() else None,
+        verified_reason=user.get("verified_reason") or None,
+        location=user.get("location") or None,
+        gender=user.get("gender") or None,
+        created_at=created_at,
+        profile_observed_at=ctx.now,
+    )
+    counts = {
+        "followers": parse_count(user.get("followers_count"), f"{label}.followers_count"),
+        "friends": parse_count(
+            user.get("follow_count", user.get("friends_count")), f"{label}.follow_count"
+        ),
+        "statuses": parse_count(user.get("statuses_count"), f"{label}.statuses_count"),
+    }
+    if all(v is None for v in counts.values()):
+        return [account]
+    return [account, AccountObservation(ctx.platform, aid, ctx.now, **counts)]
+
+
+def status_records(status: Any, ctx: Context, label: str = "") -> tuple[Post, list[Any]]:
+    """An mblog (either site) -> its post, and nested rows: the author, the reposted
+    original and its author. A reposted original without a user (deleted) is left out."""
+    if not isinstance(status, dict):
+        raise FieldError(label or "status", "not an object")
+    raw_id = id_of(status, "idstr", "id", "mid")
+    if raw_id is None:
+        raise FieldError(f"{label}id")
+    post_id = numeric_post_id(raw_id)
+    user = status.get("user")
+    nested: list[Any] = []
+    author_id = None
+    if isinstance(user, dict):
+        nested.extend(user_records(user, ctx, f"{label}user"))
+        author_id = nested[0].account_id
+    elif not label:
+        raise FieldError("user", "missing (no author)")
+    long_text = status.get("longText")
+    text = ctx.longtexts.get(post_id)
+    if text is None and isinstance(long_text, dict):
+        text = clean_text(long_text.get("longTextContent") or long_text.get("content"))
+    long = bool(status.get("isLongText"))
+    truncated = long and text is None
+    if text is None:
+        raw = status.get("text_raw")
+        text = clean_text(raw) if raw is not None else html_to_text(status.get("text"))
+    if long and text is not None and not truncated:
+        ctx.stats["long_text"] += 1
+    retweeted = status.get("retweeted_status")
+    rt_id = None
+    if isinstance(retweeted, dict):
+        if isinstance(retweeted.get("user"), dict):
+            original, inner = status_records(retweeted, ctx, f"{label}retweeted_status.")
+            rt_id = original.post_id
+            nested.append(original)
+            nested.extend(inner)
+        else:
+            rid = id_of(retweeted, "idstr", "id", "mid")
+            rt_id = numeric_post_id(rid) if rid else None
+            ctx.stats["retweeted_without_user"] += 1
+    post = Post(
+        ctx.platform,
+        post_id,
+        mid=mid_of(post_id, status.get("mblogid") or status.get("bid")),
+        author_id=author_id,
+        created_at=ctx.time(status.get("created_at"), post_id, f"{label}created_at"),
+        text=text,
+        source=source_name(status.get("source")),
+        reposts=parse_count(status.get("reposts_count"), f"{label}reposts_count"),
+        comments=parse_count(status.get("comments_count"), f"{label}comments_count"),
+        likes=parse_count(status.get("attitudes_count"), f"{label}attitudes_count"),
+        counts_observed_at=ctx.now,
+        retweeted_post_id=rt_id,
+        repost_chain=_CHAIN.findall(text or ""),
+        is_truncated=truncated,
+        pic_count=pic_count(status),
+        has_video=has_video(status),
+        has_url=has_url(text),
+    )
+    return post, nested
+
+
+def comment_records(
+    comment: Any, ctx: Context, post_id: str | None, label: str = "", parent: str | None = None
+) -> list[Any]:
+    """A comment (m.weibo.cn hotflow, weibo.com buildComments) -> its interaction, the
+    commenter's account and the replies nested under it. `post_id`: the commented post
+    where the comment does not name it (its `status`)."""
+    if not isinstance(comment, dict):
+        raise FieldError(label or "comment", "not an object")
+    cid = id_of(comment, "idstr", "id", "mid")
+    if cid is None:
+        raise FieldError(f"{label}id")
+    user = comment.get("user")
+    rows: list[Any] = user_records(user, ctx, f"{label}user")
+    status = comment.get("status")
+    target = None
+    if isinstance(status, dict):
+        sid = id_of(status, "idstr", "id", "mid")
+        post_id = numeric_post_id(sid) if sid else post_id
+        if isinstance(status.get("user"), dict):
+            target = id_of(status["user"], "idstr", "id")
+    reply = comment.get("reply_comment")
+    reply_to = id_of(reply, "idstr", "id") if isinstance(reply, dict) else parent
+    reply_user = reply.get("user") if isinstance(reply, dict) else None
+    raw = comment.get("text_raw")
+    text = clean_text(raw) if raw is not None else html_to_text(comment.get("text"))
+    rows.insert(
+        0,
+        Interaction(
+            ctx.platform,
+            cid,
+            "reply" if reply_to else "comment",
+            actor_id=rows[0].account_id,
+            actor_name=rows[0].screen_name,
+            post_id=post_id,
+            target_account_id=target,
+            reply_to_id=reply_to,
+            reply_to_account_id=id_of(reply_user, "idstr", "id")
+            if isinstance(reply_user, dict)
+            else None,
+            created_at=ctx.time(comment.get("created_at"), cid, f"{label}created_at"),
+            text=text,
+            likes=parse_count(
+                comment.get("like_count", comment.get("like_counts")), f"{label}like_count"
+            ),
+        ),
+    )
+    for i, sub in enumerate(comment.get("comments") or []):
+        rows.extend(comment_records(sub, ctx, post_id, f"{label}comments[{i}].", parent=cid))
+    return rows
+
+
+# --- reading files: one response body per file, or JSON lines of bodies ----------------
+
+
+def decode(raw: bytes, source: Source) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        source.notes["encoding"] = "gb18030"
+        return raw.decode("gb18030", errors="replace")
+
+
+def json_units(source: Source, chunk_bytes: int) -> Iterator[tuple[int, Any, str]]:
+    """(line, parsed or None, raw text) per JSON value: the whole file when it is one
+    document (a saved response, pretty-printed or not), else one per line, streamed.
+    Line 0 stands for the whole file; `parsed` None with raw text means malformed."""
+    reader = source.open()
+    head = reader.read(min(chunk_bytes, 1 << 16))
+    first_line = head.split(b"\n", 1)[0].strip()
+    document = head.lstrip()[:1] == b"["
+    if not document and first_line:
+        try:
+            json.loads(first_line)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            document = True  # a pretty-printed or one-line document spread over lines
+    if document:
+        parts, size = [head], len(head)
+        while block := reader.read(chunk_bytes):
+            size += len(block)
+            if size > MAX_DOCUMENT_BYTES:
+                raise IngestError(
+                    f"{source.path}: a single JSON document over {MAX_DOCUMENT_BYTES >> 20} "
+                    "MB; save responses one per line (JSON lines) to stream them"
+                )
+            parts.append(block)
+        text = decode(b"".join(parts), source)
+        try:
+            yield 0, json.loads(text), text
+            return
+        except json.JSONDecodeError as exc:
+            first = _line(1, text.lstrip().split("\n", 1)[0])
+            if first[1] is None:  # a broken document, not lines: one reject
+                yield exc.lineno, None, text[:2000]
+                return
+        # Not one document: JSON lines whose first line is longer than the sniff.
+        for line_no, raw in enumerate(text.splitlines(), start=1):
+            yield _line(line_no, raw)
+        return
+    carry = head
+    line_no = 0
+    while True:
+        block = reader.read(chunk_bytes)
+        lines = (carry + block).split(b"\n")
+        if block:
+            carry = lines.pop()
+        elif lines and not lines[-1].strip():
+            lines.pop()  # the end of the last line
+        for raw_line in lines:
+            line_no += 1
+            yield _line(line_no, decode(raw_line, source))
+        if not block:
+            return
+
+
+def _line(line_no: int, raw: str) -> tuple[int, Any, str]:
+    text = raw.strip()
+    if not text:
+        return line_no, None, ""
+    try:
+        return line_no, json.loads(text), text
+    except json.JSONDecodeError:
+        return line_no, None, text
+
+
+# unit kinds a reader's `units` function returns
+STATUS, USER, COMMENT, LONGTEXT = "status", "user", "comment", "longtext"
+# A record mapped by a function of the reader's own: extras["map"](obj, ctx).
+ROWS = "rows"
+Unit = tuple[str, Any, dict[str, Any]]  # kind, object, extras (post_id, label, when)
+
+
+def read_responses(
+    source: Source,
+    opts: ReadOptions,
+    units: Callable[[Any, Context], list[Unit]],
+    record_time: Callable[[Any], datetime | None] | None = None,
+) -> Iterator[Batch]:
+    """The shared read loop: JSON values of the file -> units -> canonical rows.
+
+    `units(doc, ctx)` splits one response (or one JSON line) into records; an empty list
+    counts as an empty response. `record_time(doc)` is the crawl time a record carries
+    (WeiboSpider's crawl_time), used over the file's (opts.observed_at, else its mtime).
+    """
+    base = Context(opts.platform or "weibo", source.observed_at)
+    basis = "observed-at" if opts.observed_at is not None else "file mtime"
+    used_record_time = False
+    base.longtexts.update(sibling_longtexts(source.path, base))
+    batch = Batch()
+    records: list[Any] = []
+    nested: list[Any] = []
+    for line, doc, raw in json_units(source, opts.chunk_bytes):
+        batch.bytes_read += len(raw) + 1
+        if doc is None:
+            if raw:
+                batch.records_read += 1
+                batch.rejects.append(Reject(line, 0, "malformed JSON", None, raw[:2000]))
+            else:
+                batch.empty += 1
+            continue
+        ctx = base
+        when = record_time(doc) if record_time else None
+        if when is not None:
+            used_record_time = True
+            ctx = Context(base.platform, when, base.stats, base.longtexts)
+        try:
+            found = units(doc, ctx)
+        except FieldError as exc:
+            batch.records_read += 1
+            batch.rejects.append(Reject(line, 0, str(exc), exc.field, raw[:2000]))
+            continue
+        if not found:
+            batch.empty += 1
+        for item, (kind, obj, extra) in enumerate(found):
+            batch.records_read += 1
+            try:
+                out, inner = map_unit(kind, obj, extra, ctx)
+            except (FieldError, ValueError, TypeError, KeyError, AttributeError) as exc:
+                fld = getattr(exc, "field", None)
+                text = json.dumps(obj, ensure_ascii=False)[:2000]
+                batch.rejects.append(Reject(line, item, str(exc), fld, text))
+                continue
+            records.extend(out)
+            nested.extend(inner)
+        if len(records) >= BATCH_RECORDS:
+            yield _finish(batch, records, nested)
+            batch, records, nested = Batch(), [], []
+    yield _finish(batch, records, nested)
+    source.notes["time_basis"] = (
+        f"crawl_time ({basis} where a record has none)" if used_record_time else basis
+    )
+    for key in ("time_from_id", "long_text", "retweeted_without_user"):
+        if base.stats[key]:
+            source.notes[key] = base.stats[key]
+
+
+def map_unit(
+    kind: str, obj: Any, extra: dict[str, Any], ctx: Context
+) -> tuple[list[Any], list[Any]]:
+    if kind == STATUS:
+        post, inner = status_records(obj, ctx, extra.get("label", ""))
+        return [post], inner
+    if kind == USER:
+        return user_records(obj, ctx, extra.get("label", "user")), []
+    if kind == COMMENT:
+        rows = comment_records(obj, ctx, extra.get("post_id"), extra.get("label", ""))
+        return [rows[0]], rows[1:]
+    if kind == LONGTEXT:
+        return [longtext_post(obj, extra.get("post_id"), ctx)], []
+    if kind == ROWS:
+        primary, inner = extra["map"](obj, ctx)
+        return list(primary), list(inner)
+    raise ValueError(f"unknown unit kind {kind!r}")
+
+
+def longtext_post(text: Any, post_id: str | None, ctx: Context) -> Post:
+    """A longtext response read alone: the post's whole text, nothing else (it fills
+    the text of a post stored without one; status files pick up longtext files beside
+    them, see sibling_longtexts)."""
+    if post_id is None:
+        raise FieldError(
+            "id",
+            "a longtext response names no post: name the file "
+            "longtext-<id>.json (the id or the mblogid)",
+        )
+    body = clean_text(text)
+    if not body:
+        raise FieldError("longTextContent")
+    return Post(ctx.platform, post_id, mid=mid_of(post_id), text=body, is_truncated=False)
+
+
+def _finish(batch: Batch, records: list[Any], nested: list[Any]) -> Batch:
+    for table, rows in model.group_records(records).items():
+        batch.primary[table] = model.records_to_table(table, rows)
+    for table, rows in model.group_records(nested).items():
+        batch.secondary[table] = model.records_to_table(table, rows)
+    return batch
+
+
+# File names the collectors (and this project's docs) give responses: the endpoint, then
+# the id it was asked about: `longtext-4607667449893429.json`, `hotflow-K3dsQFvJr-p2.json`.
+_NAMED_ID = re.compile(
+    r"^(?:longtext|extend|hotflow|buildComments|comments|repostTimeline|show)[-_]"
+    r"([0-9A-Za-z]{5,20})(?:[-_.]|$)",
+    re.I,
+)
+
+
+def id_from_name(path: Path) -> str | None:
+    m = _NAMED_ID.match(path.name)
+    return numeric_post_id(m.group(1)) if m else None
+
+
+def longtext_body(doc: Any) -> str | None:
+    """The text of a longtext response (weibo.com ajax/statuses/longtext, m.weibo.cn
+    statuses/extend), or None when `doc` is no such response."""
+    if not isinstance(doc, dict):
+        return None
+    data = doc.get("data")
+    if isinstance(data, dict) and "longTextContent" in data and "created_at" not in data:
+        value = data.get("longTextContent")
+        return str(value) if value else None
+    return None
+
+
+def sibling_longtexts(path: Path, ctx: Context) -> dict[str, str]:
+    """Long texts saved beside `path` as longtext-<id>.json / extend-<id>.json, by post
+    id: a timeline file shows long posts truncated, and the store keeps the first text
+    it saw, so the join happens here, while reading."""
+    out: dict[str, str] = {}
+    if path.name.lower().startswith(("longtext", "extend")):
+        return out
+    try:
+        siblings = [
+            p for p in path.parent.iterdir() if p.name.lower().startswith(("longtext", "extend"))
+        ]
+    except OSError:
+        return out
+    for sib in siblings:
+        pid = id_from_name(sib)
+        if pid is None or sib.stat().st_size > 4 << 20:
+            continue
+        try:
+            body = longtext_body(json.loads(sib.read_bytes().decode("utf-8-sig")))
+        except (OSError, ValueError):
+            continue
+        text = clean_text(body)
+        if text:
+            out[pid] = text
+    if out:
+        ctx.stats["longtext_files_beside"] = len(out)
+    return out
+
+
+def is_comment(item: dict[str, Any]) -> bool:
+    """A comment, not a status, in a list both kinds of endpoint return as `data`."""
+    if "reposts_count" in item or "retweeted_status" in item or "mblogid" in item:
+        return False
+    return any(k in item for k in ("rootid", "floor_number", "like_count", "like_counts"))
+
+
+def item_units(items: list[Any], post_id: str | None) -> list[Unit]:
+    """Units of a `data` list: comments (hotflow, buildComments) or statuses
+    (repostTimeline), told apart by their fields."""
+    out: list[Unit] = []
+    for obj in items:
+        if isinstance(obj, dict) and is_comment(obj):
+            out.append((COMMENT, obj, {"post_id": post_id}))
+        else:
+            out.append((STATUS, obj, {}))
+    return out
+
+
+def is_empty_response(doc: dict[str, Any]) -> bool:
+    """`{"ok":0,"msg":"这里还没有内容"}`, `{"ok":-100,"url":...}` (login wall) and the like."""
+    ok = doc.get("ok")
+    return ok is not None and str(ok) != "1" and not doc.get("data")
+
+
+def json_name(path: Path) -> bool:
+    name = path.name.lower()
+    return name.endswith((".json", ".jsonl", ".ndjson", ".json.gz", ".jsonl.gz"))
+
+
+def epoch(value: Any) -> datetime | None:
+    """A crawl time in Unix seconds (or milliseconds), or None."""
+    if isinstance(value, bool) or value in (None, ""):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    if number > 1e11:
+        number /= 1000
+    return datetime.fromtimestamp(number, UTC)
