@@ -15,8 +15,14 @@ def run(tmp_path: Path, *args: str, code: int = 0) -> str:
 
 
 def test_ingest_then_look_at_the_store(tmp_path: Path) -> None:
+    # Exit 3: the run finished but rejected records.
     out = run(
-        tmp_path, "ingest", str(FIXTURES / "weibo_broken.jsonl"), "--observed-at", "2011-06-01"
+        tmp_path,
+        "ingest",
+        str(FIXTURES / "weibo_broken.jsonl"),
+        "--observed-at",
+        "2011-06-01",
+        code=3,
     )
     assert "Ingest summary" in out and "quarantine" in out
     out = run(tmp_path, "status")
@@ -38,6 +44,7 @@ def test_forced_format_and_year(tmp_path: Path) -> None:
         "--year",
         "2020",
         str(FIXTURES / "crawler_posts.csv"),
+        code=3,  # two rows are rejected
     )
     assert "crawler-csv" in out
 
@@ -78,7 +85,7 @@ def test_settings_shows_sources_and_hides_the_token(tmp_path: Path) -> None:
 
 
 def test_propagation_commands(tmp_path: Path) -> None:
-    run(tmp_path, "ingest", str(FIXTURES / "ced"), "--observed-at", "2015-01-01")
+    run(tmp_path, "ingest", str(FIXTURES / "ced"), "--observed-at", "2015-01-01", code=3)
     out = run(tmp_path, "cascades")
     assert "Cascades (2 rows)" in out
     svg = tmp_path / "tree.svg"

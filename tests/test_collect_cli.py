@@ -61,8 +61,10 @@ def test_collect_once_and_every(
     run(tmp_path, "watch", "add", A)
     env = {"GOVWEIBO_WEIBO_TOKEN": TOKEN}
     args = ["collect", "--base-url", fake.base_url, "--count", "3"]
-    out = run(tmp_path, *args, env=env)
+    # Exit 3: the fake's repost timeline has a malformed page, which fails that watch.
+    out = run(tmp_path, *args, env=env, code=3)
     assert "run 1 (weibo): 1 accounts, 8 requests" in out and "1 quarantined" in out
+    assert "problem: 5000000001 statuses/repost_timeline.json: malformed page" in out
     assert TOKEN not in out
     assert (tmp_path / "collect" / "weibo" / A).is_dir()
     out = run(tmp_path, *args, "--every", "1s", "--max-runs", "2", env=env)

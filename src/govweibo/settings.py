@@ -67,6 +67,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("spark_master", "local[*]", "Spark master URL when engine is spark."),
     Setting("lang", "zh", "Language of labels in reports and maps: zh or en.", _lang),
     Setting("token", "", "Access token the web app requires when bound beyond loopback."),
+    Setting("log_file", "", "Write log messages to this file instead of stderr (empty = stderr)."),
+    Setting(
+        "lock_wait",
+        60.0,
+        "Seconds to wait for a store another process is writing before giving up.",
+        float,
+    ),
 )
 BY_NAME = {s.name: s for s in SETTINGS}
 

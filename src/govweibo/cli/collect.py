@@ -8,7 +8,15 @@ from typing import Any
 import click
 
 from govweibo import collect as collect_mod
-from govweibo.cli.common import console, err_console, open_store, render_table, settings
+from govweibo.cli.common import (
+    EXIT_PARTIAL,
+    Section,
+    console,
+    emit,
+    open_store,
+    output_options,
+    settings,
+)
 from govweibo.collect.run import COLLECTORS
 from govweibo.collect.state import PLATFORMS
 from govweibo.collect.weibo import CollectSummary
@@ -60,15 +68,21 @@ def watch_remove_cmd(ctx: click.Context, values: tuple[str, ...], platform: str,
 
 @watch_cmd.command("list")
 @click.option("--platform", type=click.Choice(PLATFORMS), default=None)
+@output_options
 @click.pass_context
 def watch_list_cmd(ctx: click.Context, platform: str | None) -> None:
     """List the watch list."""
     with open_store(ctx) as store:
         rows = collect_mod.watch_list(store, platform=platform)
-    render_table(
-        f"Watch list ({len(rows)})",
-        ["platform", "kind", "value", "added"],
-        [(w.platform, w.kind, w.value, f"{w.added_at:%Y-%m-%d %H:%M}") for w in rows],
+    emit(
+        Section(
+            "watches",
+            f"Watch list ({len(rows)})",
+            [
+                {"platform": w.platform, "kind": w.kind, "value": w.value, "added_at": w.added_at}
+                for w in rows
+            ],
+        )
     )
 
 
@@ -127,7 +141,10 @@ def collect_cmd(
     token_file: Path | None,
     cookie_file: Path | None,
 ) -> None:
-    """Fetch what is new for every watched account and keyword; store it through ingest."""
+    """Fetch what is new for every watched account and keyword; store it through ingest.
+
+    Exits 3 when a watch failed (the others go on; each failure is printed).
+    """
     web = platform == "weibo-web"
     token = "" if web else collect_mod.load_token(platform, token_file)
     cookie = load_cookie(cookie_file) if web else ""
@@ -143,19 +160,27 @@ def collect_cmd(
         count=count,
         snapshot_pages=snapshot_pages,
         mentions=mentions,
-        progress=lambda event, detail: err_console.print(f"  {detail}"),
     )
+    failed = False
+
+    def render(run: int, s: CollectSummary) -> None:
+        nonlocal failed
+        failed = failed or bool(s.errors)
+        _render(run, s)
+
     with open_store(ctx) as store:
         if every is None:
-            _render(1, collect_mod.collect_once(store, **kwargs))
-            return
-        collect_mod.collect_every(
-            store,
-            collect_mod.parse_interval(every),
-            max_runs=max_runs,
-            on_run=_render,
-            **kwargs,
-        )
+            render(1, collect_mod.collect_once(store, **kwargs))
+        else:
+            collect_mod.collect_every(
+                store,
+                collect_mod.parse_interval(every),
+                max_runs=max_runs,
+                on_run=render,
+                **kwargs,
+            )
+    if failed:
+        ctx.exit(EXIT_PARTIAL)
 
 
 def _render(run: int, s: CollectSummary) -> None:

@@ -10,7 +10,15 @@ from typing import Any
 import click
 import pyarrow as pa
 
-from govweibo.cli.common import console, open_store, render_table, settings
+from govweibo.cli.common import (
+    Section,
+    console,
+    emit,
+    err_console,
+    open_store,
+    output_options,
+    settings,
+)
 from govweibo.errors import ConfigError
 
 LISTS = {
@@ -88,17 +96,7 @@ def _save(table: pa.Table, out: Path | None) -> None:
         pcsv.write_csv(table, out)
     else:
         raise ConfigError(f"--out {out}: use a .csv or .parquet file name")
-    console.print(f"wrote {table.num_rows} rows to {out}", markup=False)
-
-
-def _show(title: str, table: pa.Table, columns: list[str], top: int) -> None:
-    cols = [c for c in columns if c in table.column_names]
-    rows = table.select(cols).slice(0, top).to_pylist()
-    render_table(title, cols, [tuple(_fmt(r[c]) for c in cols) for r in rows])
-
-
-def _fmt(v: Any) -> Any:
-    return f"{v:.2f}" if isinstance(v, float) else v
+    err_console.print(f"wrote {table.num_rows} rows to {out}", markup=False)
 
 
 @click.command("index")
@@ -114,6 +112,7 @@ def _fmt(v: Any) -> Any:
 )
 @click.option("--draws", default=1000, show_default=True, help="Weight draws for --sensitivity.")
 @click.option("--spread", default=0.25, show_default=True, help="Relative weight perturbation.")
+@output_options
 @click.pass_context
 def index_cmd(
     ctx: click.Context,
@@ -138,35 +137,41 @@ def index_cmd(
             method=method,
             government_only=not all_accounts,
         )
-    _show(
-        f"Index {period} ({method}), {idx.num_rows} accounts",
-        idx,
-        [
-            "rank",
-            "screen_name",
-            "kind",
-            "sector",
-            "level",
-            "province",
-            "communication",
-            "service",
-            "interaction",
-            "recognition",
-            "score",
-        ],
-        top,
-    )
-    _save(idx, out)
+    sections = [
+        Section(
+            "index",
+            f"Index {period} ({method}), {idx.num_rows} accounts",
+            idx.slice(0, top),
+            [
+                "rank",
+                "screen_name",
+                "kind",
+                "sector",
+                "level",
+                "province",
+                "communication",
+                "service",
+                "interaction",
+                "recognition",
+                "score",
+            ],
+            digits=2,
+        )
+    ]
     if sensitivity:
         from govweibo.analyses.sensitivity import summarise_sensitivity, weight_sensitivity
 
         draws_table = weight_sensitivity(idx, method=method, draws=draws, spread=spread)
-        summary = summarise_sensitivity(draws_table)
-        render_table(
-            f"Rank stability over {draws} weight draws within ±{spread:.0%}",
-            list(summary.column_names),
-            [tuple(_fmt(v) for v in r.values()) for r in summary.to_pylist()],
+        sections.append(
+            Section(
+                "sensitivity",
+                f"Rank stability over {draws} weight draws within ±{spread:.0%}",
+                summarise_sensitivity(draws_table),
+                digits=2,
+            )
         )
+    emit(*sections)
+    _save(idx, out)
 
 
 @click.command("rank")
@@ -184,6 +189,7 @@ def index_cmd(
 @click.option(
     "--out", type=click.Path(path_type=Path), default=None, help="Save the list (.csv/.parquet)."
 )
+@output_options
 @click.pass_context
 def rank_cmd(
     ctx: click.Context,
@@ -207,21 +213,24 @@ def rank_cmd(
     # The change shown beside the group rank is the change within the group (the overall
     # one stays in the saved file as rank_change).
     table = group_rank_change(rank_change(idx, prev), prev, by=by, kind=kind, top_n=top)
-    _show(
-        f"Ranking {period}: {which}",
-        table,
-        [
-            "group",
-            "group_rank",
-            "group_rank_change",
-            "screen_name",
-            "kind",
-            "sector",
-            "level",
-            "province",
-            "score",
-        ],
-        10_000,
+    emit(
+        Section(
+            "ranking",
+            f"Ranking {period}: {which}",
+            table,
+            [
+                "group",
+                "group_rank",
+                "group_rank_change",
+                "screen_name",
+                "kind",
+                "sector",
+                "level",
+                "province",
+                "score",
+            ],
+            digits=2,
+        )
     )
     _save(table, out)
 

@@ -7,9 +7,17 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.text import Text
 
-from govweibo.cli.common import byte_progress, console, open_store, render_table, settings
+from govweibo.cli.common import (
+    EXIT_PARTIAL,
+    Section,
+    byte_progress,
+    emit,
+    open_store,
+    output_format,
+    output_options,
+    settings,
+)
 from govweibo.errors import ConfigError
 from govweibo.ingest import IngestSummary, ReadOptions, ingest
 from govweibo.ingest.plugins import describe
@@ -66,6 +74,7 @@ def _parse_when(value: str | None, flag: str = "--observed-at") -> datetime | No
     help="Write the Parquet layout in this folder instead of the store (streaming; for "
     "inputs too large for one DuckDB file).",
 )
+@output_options(flag="--output-format")
 @click.pass_context
 def ingest_cmd(
     ctx: click.Context,
@@ -77,7 +86,10 @@ def ingest_cmd(
     mapping: Path | None,
     to_parquet: Path | None,
 ) -> None:
-    """Read microblog data files or folders into the store (idempotent)."""
+    """Read microblog data files or folders into the store (idempotent).
+
+    Exits 3 when a file failed or records were rejected (see `govweibo quarantine`).
+    """
     opts = ReadOptions(
         observed_at=_parse_when(observed_at),
         year=year,
@@ -100,55 +112,55 @@ def ingest_cmd(
 
         summary = ingest(store, list(paths), fmt=fmt, options=opts, progress=progress)
     print_summary(summary)
+    if summary.failed or summary.total("rejected"):
+        ctx.exit(EXIT_PARTIAL)
+
+
+COUNTS = ("records_read", "stored", "duplicate", "rejected", "empty")
 
 
 def print_summary(summary: IngestSummary) -> None:
-    rows: list[tuple[object, ...]] = [
-        (f.path, f.format, f.records_read, f.stored, f.duplicate, f.rejected, f.empty, f.status)
+    files = [
+        {"path": f.path, "format": f.format, "run_id": f.run_id}
+        | {c: getattr(f, c) for c in COUNTS}
+        | {"status": f.status, "message": f.message}
         for f in summary.files
     ]
-    if len(rows) > 25:
-        shown = rows[:20]
-        shown.append(
-            (f"... {len(rows) - 20} more files (see 'govweibo runs')", "", "", "", "", "", "", "")
-        )
-        rows = shown
-    rows.append(
-        (
-            "total",
-            "",
-            summary.total("records_read"),
-            summary.total("stored"),
-            summary.total("duplicate"),
-            summary.total("rejected"),
-            summary.total("empty"),
-            "",
-        )
-    )
-    render_table(
-        "Ingest summary",
-        ["file", "format", "read", "stored", "duplicate", "rejected", "empty", "status"],
-        rows,
-    )
-    for f in summary.failed:
-        console.print(Text(f"failed {f.path}: {f.message}", style="red"))
-    for path, why in summary.skipped:
-        console.print(Text(f"skipped {path}: {why}"))
+    cols = ["path", "format", *COUNTS, "status"]
+    table_formats = output_format() in ("table", "plain")
+    if table_formats and len(files) > 25:
+        more = {"path": f"... {len(files) - 20} more files (see 'govweibo runs')"}
+        files = [*files[:20], more]
+    if table_formats:
+        files.append({"path": "total"} | {c: summary.total(c) for c in COUNTS})
+    notes = [f"failed {f.path}: {f.message}" for f in summary.failed]
+    notes += [f"skipped {path}: {why}" for path, why in summary.skipped]
     if summary.links:
         counts = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in summary.links.items())
-        console.print(f"Crawler comments linked to their posts by time: {counts}")
+        notes.append(f"Crawler comments linked to their posts by time: {counts}")
     if summary.total("rejected"):
-        console.print("Rejected records are in the quarantine: govweibo quarantine")
+        notes.append("Rejected records are in the quarantine: govweibo quarantine")
+    emit(Section("files", "Ingest summary", files, cols), notes=notes)
 
 
 @click.command("formats")
+@output_options
 def formats_cmd() -> None:
     """List the source formats, built-in and plugin, in detection order."""
     infos = describe()
-    render_table(
-        "Formats (detection order)",
-        ["format", "description", "from"],
-        [(i.name, i.description or f"not loaded: {i.error}", i.origin) for i in infos],
+    emit(
+        Section(
+            "formats",
+            "Formats (detection order)",
+            [
+                {
+                    "format": i.name,
+                    "description": i.description or f"not loaded: {i.error}",
+                    "from": i.origin,
+                }
+                for i in infos
+            ],
+        )
     )
 
 

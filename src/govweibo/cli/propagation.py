@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from govweibo.cli.common import console, render_table
+from govweibo.cli.common import Section, emit, err_console, output_options
 from govweibo.cli.index import engine_options, open_source
-from govweibo.cli.opinion import show
+from govweibo.cli.opinion import section, show
 
 
 @click.command("cascades")
@@ -22,6 +22,7 @@ from govweibo.cli.opinion import show
     help="With --root: write the tree as an SVG picture.",
 )
 @engine_options
+@output_options
 @click.pass_context
 def cascades_cmd(
     ctx: click.Context,
@@ -41,7 +42,7 @@ def cascades_cmd(
             tree = cascade_tree(source, root)
             if svg is not None:
                 svg.write_text(tree_svg(tree, title=f"cascade of {root}"), encoding="utf-8")
-                console.print(f"wrote {svg}", markup=False)
+                err_console.print(f"wrote {svg}", markup=False)
             show(
                 f"Cascade of {root}",
                 tree,
@@ -87,6 +88,7 @@ def cascades_cmd(
 )
 @click.option("--limit", default=20, show_default=True, help="Rows to print (most likely first).")
 @engine_options
+@output_options
 @click.pass_context
 def rumour_score_cmd(
     ctx: click.Context,
@@ -111,22 +113,26 @@ def rumour_score_cmd(
     is_flag=True,
     help="Only the events the shipped model never saw in training (honest figures).",
 )
+@output_options
 def eval_rumour_cmd(ced_dir: Path, hours: float | None, heldout: bool) -> None:
     """Accuracy, precision, recall and F1 of the shipped model on a CED-layout folder."""
     from govweibo.analyses.rumours import RumourModel, evaluate_ced
 
     events = set(RumourModel.load().meta["heldout_mids"]) if heldout else None
     r = evaluate_ced(ced_dir, hours=hours, events=events)
-    render_table(
-        f"Rumour model on {r.n} events" + (" (held-out)" if heldout else ""),
-        ["measure", "value"],
-        [
-            ("accuracy", f"{r.accuracy:.3f}"),
-            ("precision", f"{r.precision:.3f}"),
-            ("recall", f"{r.recall:.3f}"),
-            ("F1", f"{r.f1:.3f}"),
-            ("hours", "all" if hours is None else f"{hours:g}"),
-        ],
+    emit(
+        Section(
+            "scores",
+            f"Rumour model on {r.n} events" + (" (held-out)" if heldout else ""),
+            {
+                "events": r.n,
+                "accuracy": r.accuracy,
+                "precision": r.precision,
+                "recall": r.recall,
+                "f1": r.f1,
+                "hours": hours,
+            },
+        )
     )
 
 
@@ -139,6 +145,7 @@ COMMANDS = [cascades_cmd, rumour_score_cmd, eval_rumour_cmd]
 @click.option("--min-count", default=5, show_default=True, help="Smallest window count.")
 @click.option("--top", default=20, show_default=True, help="Events to list (largest first).")
 @engine_options
+@output_options
 @click.pass_context
 def events_cmd(
     ctx: click.Context,
@@ -171,6 +178,7 @@ def events_cmd(
 @click.option("--rumour-root", default=None, help="Compare the clarification with this cascade.")
 @click.option("--limit", default=20, show_default=True, help="Rows to print per table.")
 @engine_options
+@output_options
 @click.pass_context
 def response_cmd(
     ctx: click.Context,
@@ -202,34 +210,43 @@ def response_cmd(
             sector=sector,
             rumour_root=rumour_root,
         )
-    render_table(
-        f"Event {'/'.join(r.keywords)} from {r.start:%Y-%m-%d %H:%M} UTC for {hours:g} h",
-        ["measure", "value"],
-        [
-            ("posts on the event", r.event_posts),
-            ("first post", r.first_post_at),
-            ("official posts", r.official_posts),
-            ("first official post", r.first_official_at),
-            (
-                "hours from first post to first official post",
-                None if r.delay_hours is None else f"{r.delay_hours:.2f}",
-            ),
-        ],
-    )
-    show(
-        "Official accounts that spoke",
-        r.responders,
-        limit,
-        ["screen_name", "sector", "province", "first_post_at", "delay_hours", "posts", "reposts"],
-    )
+    sections = [
+        Section(
+            "event",
+            f"Event {'/'.join(r.keywords)} from {r.start:%Y-%m-%d %H:%M} UTC for {hours:g} h",
+            {
+                "keywords": list(r.keywords),
+                "start": r.start,
+                "hours": hours,
+                "event_posts": r.event_posts,
+                "first_post_at": r.first_post_at,
+                "official_posts": r.official_posts,
+                "first_official_at": r.first_official_at,
+                "delay_hours": r.delay_hours,
+            },
+            digits=2,
+        ),
+        section(
+            "Official accounts that spoke",
+            r.responders,
+            limit,
+            [
+                "screen_name",
+                "sector",
+                "province",
+                "first_post_at",
+                "delay_hours",
+                "posts",
+                "reposts",
+            ],
+            name="responders",
+        ),
+    ]
     if province or sector:
-        show("Silent accounts", r.silent, limit)
+        sections.append(section("Silent accounts", r.silent, limit, name="silent"))
     if r.rumour:
-        render_table(
-            "Rumour and clarification",
-            ["measure", "value"],
-            [(k, f"{v:.2f}" if isinstance(v, float) else v) for k, v in r.rumour.items()],
-        )
+        sections.append(Section("rumour", "Rumour and clarification", r.rumour, digits=2))
+    emit(*sections)
 
 
 COMMANDS += [events_cmd, response_cmd]

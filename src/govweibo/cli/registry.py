@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from govweibo.cli.common import console, render_table
+from govweibo.cli.common import Section, emit, output_options
 from govweibo.cli.index import engine_options, open_source
 
 if TYPE_CHECKING:
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     help="CSV of manual decisions (account id -> fields); always wins over the rules.",
 )
 @engine_options
+@output_options
 @click.pass_context
 def classify_cmd(
     ctx: click.Context, overrides: Path | None, engine: str | None, parquet_dir: Path | None
@@ -39,47 +40,60 @@ def classify_cmd(
 
 
 def render_classification(s: ClassifySummary) -> None:
-    console.print(
-        f"{s.government:,} of {s.accounts:,} accounts are government ({s.overridden} by override)",
-        markup=False,
+    emit(
+        Section(
+            "summary",
+            f"{s.government:,} of {s.accounts:,} accounts are government "
+            f"({s.overridden} by override)",
+            {"accounts": s.accounts, "government": s.government, "overridden": s.overridden},
+        ),
+        *(
+            Section(
+                f"by_{title}",
+                f"Government accounts by {title}",
+                [{title: k, "accounts": n} for k, n in counts.items()],
+            )
+            for title, counts in (
+                ("kind", s.by_kind),
+                ("sector", s.by_sector),
+                ("level", s.by_level),
+                ("region", s.by_region),
+            )
+        ),
     )
-    for title, counts in (
-        ("kind", s.by_kind),
-        ("sector", s.by_sector),
-        ("level", s.by_level),
-        ("region", s.by_region),
-    ):
-        render_table(f"Government accounts by {title}", [title, "accounts"], list(counts.items()))
 
 
 @click.command("eval-registry")
 @click.argument("labels", type=click.Path(exists=True, path_type=Path))
 @click.option("--show", default=30, show_default=True, help="Wrong rows to list.")
+@output_options
 def eval_registry_cmd(labels: Path, show: int) -> None:
     """Score the classifier on labelled Sina user objects (JSON lines); exit 0 whatever the scores."""
     from govweibo.registry import evaluate
 
     r = evaluate(labels)
-    render_table(
-        f"Registry evaluation on {r.accounts} accounts ({r.government} government)",
-        ["measure", "value"],
-        [
-            ("is_government precision", f"{r.precision:.3f}"),
-            ("is_government recall", f"{r.recall:.3f}"),
-            ("is_government F1", f"{r.f1:.3f}"),
-            ("kind accuracy", f"{r.kind_accuracy:.3f}"),
-            ("level accuracy", f"{r.level_accuracy:.3f}"),
-            ("province accuracy", f"{r.province_accuracy:.3f}"),
-            ("sector macro-F1", f"{r.sector_macro_f1:.3f}"),
-        ],
-    )
-    if r.wrong:
-        cols = list(r.wrong[0].__dict__)
-        render_table(
+    emit(
+        Section(
+            "scores",
+            f"Registry evaluation on {r.accounts} accounts ({r.government} government)",
+            {
+                "accounts": r.accounts,
+                "government": r.government,
+                "is_government_precision": r.precision,
+                "is_government_recall": r.recall,
+                "is_government_f1": r.f1,
+                "kind_accuracy": r.kind_accuracy,
+                "level_accuracy": r.level_accuracy,
+                "province_accuracy": r.province_accuracy,
+                "sector_macro_f1": r.sector_macro_f1,
+            },
+        ),
+        Section(
+            "wrong",
             f"Rows that went wrong ({len(r.wrong)})",
-            cols,
-            [tuple(w.__dict__.values()) for w in r.wrong[:show]],
-        )
+            [dict(w.__dict__) for w in r.wrong[:show]],
+        ),
+    )
 
 
 COMMANDS = [classify_cmd, eval_registry_cmd]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Callable
@@ -29,6 +30,7 @@ COLLECTORS: dict[str, type[WeiboCollector]] = {
 # weibo-web is another way to the same accounts: it reads the 'weibo' watch list and
 # stores platform 'weibo' (post ids are the same on both).
 WATCH_PLATFORM = {"weibo-web": "weibo"}
+logger = logging.getLogger(__name__)
 
 
 def _utcnow() -> datetime:
@@ -71,6 +73,7 @@ def collect_once(
 
     def log(page: Page | None, endpoint: str, url: str, elapsed: int, outcome: str) -> None:
         status = page.status if page else None
+        logger.debug("%s %s -> %s in %d ms %s", endpoint, url, status, elapsed, outcome)
         state.log_request(
             store,
             platform=watched,
@@ -125,6 +128,7 @@ def collect_once(
             except TokenError:
                 raise
             except CollectError as exc:  # includes PermissionDenied: the next watch goes on
+                logger.warning("%s %s: %s", watch.kind, watch.value, exc)
                 collector.summary.errors.append(str(exc))
         if mentions:
             try:
@@ -132,6 +136,7 @@ def collect_once(
             except TokenError:
                 raise
             except CollectError as exc:
+                logger.warning("mentions: %s", exc)
                 collector.summary.errors.append(str(exc))
     finally:
         collector.summary.requests = client.requests

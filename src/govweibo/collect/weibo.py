@@ -17,6 +17,7 @@ Every page is written to the spool folder and stored through `govweibo.ingest.in
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -36,6 +37,7 @@ TIMELINE = "statuses/user_timeline.json"
 SEARCH = "search/topics.json"
 SEARCH_MAX_COUNT = 50
 PLATFORM = "weibo"
+logger = logging.getLogger(__name__)
 
 # progress(event, detail): called after each stored page ("page", "<endpoint> <n> records").
 Progress = Callable[[str, str], None]
@@ -118,6 +120,7 @@ class WeiboCollector:
 
     def _tick(self, account: str, endpoint: str, n: int) -> None:
         # Called once a page is stored and its cursor saved (a safe place to stop).
+        logger.info("%s %s: %d records", account, endpoint, n)
         if self.progress:
             self.progress("page", f"{account} {endpoint}: {n} records")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import stat
 from collections.abc import Callable
@@ -17,6 +18,7 @@ from govweibo.store import Store
 from govweibo.store.parquet_sink import ParquetSink
 
 HEAD_BYTES = 4096
+logger = logging.getLogger(__name__)
 # Batches are committed (their stage files published with the run's running totals)
 # in groups of about this many rows: a killed run loses at most one group, which a
 # re-run restores.
@@ -145,7 +147,9 @@ def ingest(
     units, skipped = plan([Path(p) for p in paths], fmt)
     summary = IngestSummary(skipped=skipped)
     for reader, path in units:
-        summary.files.append(_ingest_unit(store, reader, path, opts, progress))
+        result = _ingest_unit(store, reader, path, opts, progress)
+        summary.files.append(result)
+        _log_result(result)
     if isinstance(store, Store) and any(reader.name == "crawler-csv" for reader, _ in units):
         # Crawler comment lists name their post only by its time: link them now that the
         # post lists of the same crawl may be in the store too. (A Parquet sink cannot be
@@ -154,6 +158,17 @@ def ingest(
 
         summary.links = link_comments(store).as_dict()
     return summary
+
+
+def _log_result(f: FileResult) -> None:
+    counts = (
+        f"{f.records_read} read, {f.stored} stored, {f.duplicate} duplicate, "
+        f"{f.rejected} rejected (run {f.run_id})"
+    )
+    if f.status == "failed":
+        logger.warning("%s (%s) failed: %s; %s", f.path, f.format, f.message, counts)
+    else:
+        logger.info("%s (%s): %s", f.path, f.format, counts)
 
 
 def _rows(batch: Batch) -> int:
