@@ -50,13 +50,6 @@ SETTINGS: tuple[Setting, ...] = (
         _int,
     ),
     Setting(
-        "max_line_mb",
-        64,
-        "Megabytes a line of JSON input may hold; a longer line is quarantined by its "
-        "first bytes, never held whole.",
-        _int,
-    ),
-    Setting(
         "threads",
         0,
         "DuckDB worker threads (0 = one per core).",
@@ -67,12 +60,17 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("spark_master", "local[*]", "Spark master URL when engine is spark."),
     Setting("lang", "zh", "Language of labels in reports and maps: zh or en.", _lang),
     Setting("token", "", "Access token the web app requires when bound beyond loopback."),
-    Setting("log_file", "", "Write log messages to this file instead of stderr (empty = stderr)."),
     Setting(
-        "lock_wait",
-        60.0,
-        "Seconds to wait for a store another process is writing before giving up.",
-        float,
+        "sentiment_model",
+        "",
+        "Folder of an ONNX sentiment model (model.onnx, tokenizer.json, labels.txt) used"
+        " instead of the shipped one (empty = shipped); needs the onnx extra.",
+    ),
+    Setting(
+        "rumour_text_model",
+        "",
+        "Folder of an ONNX rumour text model (model.onnx, tokenizer.json, labels.txt with a"
+        " 'rumour' class) for the text part of the rumour score (empty = none).",
     ),
 )
 BY_NAME = {s.name: s for s in SETTINGS}

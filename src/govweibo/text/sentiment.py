@@ -7,6 +7,10 @@ learnt from CED reposts labelled by their emoticons. Trained by
 ``scripts/train_sentiment.py``; the model ships as plain arrays in
 ``data/sentiment_model.npz`` (read with ``allow_pickle=False``); inference here is pure
 Python + numpy, scikit-learn is needed only to train. See docs/opinion.md.
+
+Bring your own model: the ``sentiment_model`` setting may name a folder with an ONNX
+classifier (:mod:`govweibo.text.onnx_model`); :func:`score` then takes P(positive) −
+P(negative) from it, its class names mapped to polarity by :func:`polarity_of`.
 """
 
 from __future__ import annotations
@@ -24,8 +28,9 @@ from typing import Any, Literal
 import numpy as np
 import pyarrow as pa
 
-from govweibo.errors import IngestError, NotFoundError
+from govweibo.errors import ConfigError, IngestError, NotFoundError
 from govweibo.text.normalise import EMOTICON, NormalisedText, normalise
+from govweibo.text.onnx_model import TextModel, configured, load_onnx
 from govweibo.text.segment import segmenter
 
 __all__ = [
@@ -38,10 +43,12 @@ __all__ = [
     "SCORE_SCHEMA",
     "Sentiment",
     "SentimentModel",
+    "default_model",
     "evaluate",
     "features",
     "is_holdout",
     "load_model",
+    "model_for",
     "polarity_of",
     "score",
     "score_batch",
@@ -63,6 +70,14 @@ _POLARITY: dict[str, Label | None] = {
     "disgust": "negative",
     "fear": "negative",
     "surprise": None,  # no polarity: skipped
+    # Other emotion sets' names: GoEmotions (Demszky et al. 2020) and SMP2020-EWECT.
+    "optimism": "positive",
+    "gratitude": "positive",
+    "joy": "positive",
+    "love": "positive",
+    "happy": "positive",
+    "sad": "negative",
+    "angry": "negative",
     "positive": "positive",
     "negative": "negative",
     "neutral": "neutral",
@@ -297,6 +312,17 @@ class SentimentModel:
     def decision(self, clean: str) -> float:
         return float(self.decisions([clean])[0])
 
+    # The TextModel interface (govweibo.text.onnx_model), so the shipped model and a
+    # user's ONNX model are interchangeable where only probabilities are needed.
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return ("negative", "positive")
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """[P(negative), P(positive)] per raw text; 0.5 each for a text with no known feature."""
+        p = 1.0 / (1.0 + np.exp(-self.decisions([sentiment_text(t) for t in texts])))
+        return np.column_stack([1.0 - p, p])
+
     @classmethod
     def from_arrays(
         cls,
@@ -388,6 +414,52 @@ def load_model(path: str | None = None) -> SentimentModel:
         return SentimentModel.load(p)
 
 
+def model_for(folder: str | Path | None) -> SentimentModel | TextModel:
+    """The shipped model for an empty setting, else the ONNX model in ``folder``."""
+    folder = str(folder or "").strip()
+    return load_onnx(folder) if folder else load_model()
+
+
+def default_model() -> SentimentModel | TextModel:
+    """The model the ``sentiment_model`` setting names (env or config file), else the shipped one."""
+    return configured("sentiment_model") or load_model()
+
+
+def _polarity_columns(labels: Sequence[str]) -> tuple[list[int], list[int]]:
+    pos: list[int] = []
+    neg: list[int] = []
+    for i, name in enumerate(labels):
+        try:
+            pol = polarity_of(name)
+        except KeyError:
+            raise ConfigError(
+                f"sentiment model label {name!r} has no polarity; use {sorted(_POLARITY)}"
+            ) from None
+        (pos if pol == "positive" else neg if pol == "negative" else []).append(i)
+    if not pos or not neg:
+        raise ConfigError(
+            f"sentiment model labels {tuple(labels)}: need a positive and a negative class"
+        )
+    return pos, neg
+
+
+def _scores(
+    m: SentimentModel | TextModel, texts: Sequence[str | NormalisedText | None]
+) -> np.ndarray:
+    """Polarity scores in [-1, 1]: tanh(z / 2) for the shipped model, P(pos) - P(neg) for
+    another; 0 for a text with nothing to score."""
+    cleans = [sentiment_text(t) for t in texts]
+    if isinstance(m, SentimentModel):
+        return np.asarray(np.tanh(m.decisions(cleans) / 2.0))
+    pos, neg = _polarity_columns(m.labels)
+    out = np.zeros(len(cleans))
+    todo = [i for i, c in enumerate(cleans) if c]
+    if todo:
+        p = m.predict_proba([cleans[i] for i in todo])
+        out[todo] = p[:, pos].sum(axis=1) - p[:, neg].sum(axis=1)
+    return out
+
+
 def _label(s: float, band: float) -> Label:
     if s > band:
         return "positive"
@@ -400,12 +472,14 @@ def score(
     texts: Sequence[str | NormalisedText | None],
     *,
     neutral_band: float = NEUTRAL_BAND,
-    model: SentimentModel | None = None,
+    model: SentimentModel | TextModel | None = None,
 ) -> list[Sentiment]:
-    """Score every text; empty or unknown-only text gets ``neutral`` with score 0."""
-    m = model or load_model()
-    z = m.decisions([sentiment_text(t) for t in texts])
-    return [Sentiment(_label(s, neutral_band), s) for s in np.tanh(z / 2.0).tolist()]
+    """Score every text; empty or unknown-only text gets ``neutral`` with score 0.
+
+    ``model=None`` is :func:`default_model` (the ``sentiment_model`` setting, else the
+    shipped model)."""
+    m = model if model is not None else default_model()
+    return [Sentiment(_label(s, neutral_band), s) for s in _scores(m, texts).tolist()]
 
 
 SCORE_SCHEMA = pa.schema([("label", pa.string()), ("score", pa.float64())])
@@ -502,7 +576,10 @@ def metrics(
 
 
 def evaluate(
-    path: str | Path, *, neutral_band: float | None = None, model: SentimentModel | None = None
+    path: str | Path,
+    *,
+    neutral_band: float | None = None,
+    model: SentimentModel | TextModel | None = None,
 ) -> EvalResult:
     """Score a labelled JSON-lines file (emotion names or polarity labels; surprise skipped).
 
