@@ -50,6 +50,13 @@ SETTINGS: tuple[Setting, ...] = (
         _int,
     ),
     Setting(
+        "max_line_mb",
+        64,
+        "Megabytes a line of JSON input may hold; a longer line is quarantined by its "
+        "first bytes, never held whole.",
+        _int,
+    ),
+    Setting(
         "threads",
         0,
         "DuckDB worker threads (0 = one per core).",
@@ -71,6 +78,13 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "Folder of an ONNX rumour text model (model.onnx, tokenizer.json, labels.txt with a"
         " 'rumour' class) for the text part of the rumour score (empty = none).",
+    ),
+    Setting("log_file", "", "Write log messages to this file instead of stderr (empty = stderr)."),
+    Setting(
+        "lock_wait",
+        60.0,
+        "Seconds to wait for a store another process is writing before giving up.",
+        float,
     ),
 )
 BY_NAME = {s.name: s for s in SETTINGS}

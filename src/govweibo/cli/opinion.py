@@ -8,7 +8,7 @@ from typing import Any
 import click
 import pyarrow as pa
 
-from govweibo.cli.common import render_table
+from govweibo.cli.common import Section, emit, output_options
 from govweibo.cli.index import engine_options, open_source
 
 
@@ -32,18 +32,26 @@ def slice_options(f: Any) -> Any:
     return f
 
 
+def section(
+    title: str,
+    table: pa.Table,
+    limit: int,
+    columns: list[str] | None = None,
+    *,
+    name: str | None = None,
+) -> Section:
+    """The first `limit` rows of an analysis result; the table formats show `columns`."""
+    key = name or title.lower().replace(" ", "_")
+    return Section(key, f"{title} ({table.num_rows} rows)", table.slice(0, limit), columns)
+
+
 def show(title: str, table: pa.Table, limit: int, columns: list[str] | None = None) -> None:
-    cols = [c for c in (columns or table.column_names) if c in table.column_names]
-    rows = table.select(cols).slice(0, limit).to_pylist()
-    render_table(
-        f"{title} ({table.num_rows} rows)",
-        cols,
-        [tuple(f"{v:.3f}" if isinstance(v, float) else v for v in r.values()) for r in rows],
-    )
+    emit(section(title, table, limit, columns))
 
 
 @click.command("eval-sentiment")
 @click.argument("labels", type=click.Path(exists=True, path_type=Path))
+@output_options
 @click.pass_context
 def eval_sentiment_cmd(ctx: click.Context, labels: Path) -> None:
     """Accuracy and macro-F1 of the sentiment model on {content, label} JSON lines.
@@ -57,25 +65,33 @@ def eval_sentiment_cmd(ctx: click.Context, labels: Path) -> None:
     from govweibo.text.sentiment import evaluate, model_for
 
     r = evaluate(labels, model=model_for(settings(ctx).sentiment_model))
-    render_table(
-        f"Sentiment on {r.n} texts ({r.skipped} skipped: no polarity)",
-        ["measure", "value"],
-        [
-            ("accuracy", f"{r.accuracy:.3f}"),
-            ("macro-F1", f"{r.macro_f1:.3f}"),
-            ("neutral band", f"{r.neutral_band:g}"),
-        ],
-    )
-    render_table(
-        "Confusion (rows gold, columns predicted)",
-        ["gold", *r.labels],
-        [(g, *row) for g, row in zip(r.labels, r.confusion, strict=True)],
+    emit(
+        Section(
+            "scores",
+            f"Sentiment on {r.n} texts ({r.skipped} skipped: no polarity)",
+            {
+                "texts": r.n,
+                "skipped": r.skipped,
+                "accuracy": r.accuracy,
+                "macro_f1": r.macro_f1,
+                "neutral_band": r.neutral_band,
+            },
+        ),
+        Section(
+            "confusion",
+            "Confusion (rows gold, columns predicted)",
+            [
+                {"gold": g, **dict(zip(r.labels, row, strict=True))}
+                for g, row in zip(r.labels, r.confusion, strict=True)
+            ],
+        ),
     )
 
 
 @click.command("sentiment")
 @slice_options
 @engine_options
+@output_options
 @click.pass_context
 def sentiment_cmd(
     ctx: click.Context,
@@ -107,6 +123,7 @@ def sentiment_cmd(
 @click.option("--top", default=20, show_default=True, help="Keywords to list.")
 @click.option("--clusters", default=5, show_default=True, help="Topic clusters (NMF).")
 @engine_options
+@output_options
 @click.pass_context
 def concerns_cmd(
     ctx: click.Context,
@@ -142,6 +159,7 @@ def concerns_cmd(
 @click.option("--all-accounts", is_flag=True, help="Every account, not only government ones.")
 @click.option("--limit", default=30, show_default=True, help="Rows to print.")
 @engine_options
+@output_options
 @click.pass_context
 def responsiveness_cmd(
     ctx: click.Context,
@@ -182,6 +200,7 @@ def responsiveness_cmd(
 @click.option("--summary", is_flag=True, help="Per account instead of per post.")
 @click.option("--limit", default=30, show_default=True, help="Rows to print.")
 @engine_options
+@output_options
 @click.pass_context
 def deletions_cmd(
     ctx: click.Context,
@@ -224,6 +243,7 @@ def deletions_cmd(
 @click.option("--min-count", default=5, show_default=True, help="Smallest window count to flag.")
 @click.option("--limit", default=30, show_default=True, help="Rows to print.")
 @engine_options
+@output_options
 @click.pass_context
 def bursts_cmd(
     ctx: click.Context,
