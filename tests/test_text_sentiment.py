@@ -103,6 +103,42 @@ def test_polarity_mapping() -> None:
     assert polarity_of("Neutral") == "neutral"
 
 
+def test_every_label_the_eval_help_lists_is_accepted() -> None:
+    """eval-sentiment's help lists the labels it takes; each must map (issue #20: optimism
+    and gratitude were listed by the spec and refused)."""
+    import re
+
+    from govweibo.cli.opinion import eval_sentiment_cmd
+
+    help_text = " ".join((eval_sentiment_cmd.help or "").split())
+    listed = help_text.split("A label is", 1)[1]
+    names = re.findall(r"[a-z]+", listed.replace("(positive)", "").replace("(negative)", ""))
+    names = [n for n in names if n not in {"or", "an", "emotion", "skipped"}]
+    assert {"optimism", "gratitude", "surprise", "neutral"} <= set(names)
+    for n in names:
+        assert polarity_of(n) in ("positive", "negative", "neutral", None), n
+    assert polarity_of("optimism") == polarity_of("gratitude") == "positive"
+
+
+def test_eval_sentiment_accepts_optimism_and_gratitude(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from govweibo.cli import main
+
+    p = tmp_path / "goemo.jsonl"
+    rows = [
+        ("谢谢你们，辛苦了[心]", "gratitude"),
+        ("明天会更好，加油", "optimism"),
+        ("气死我了", "anger"),
+    ]
+    p.write_text("\n".join(json.dumps({"content": c, "label": lb}) for c, lb in rows), "utf-8")
+    r = evaluate(p)
+    assert r.n == 3 and r.gold_counts == {"positive": 2, "negative": 1}
+    res = CliRunner().invoke(main, ["eval-sentiment", str(p), "--format", "json"])
+    assert res.exit_code == 0, res.output
+    assert '"texts": 3' in res.output
+
+
 def test_evaluate_fixture() -> None:
     r = evaluate(FIXTURE)
     assert r.n == 8 and r.skipped == 1
