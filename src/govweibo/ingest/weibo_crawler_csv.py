@@ -285,6 +285,11 @@ def _convert(
     return batch
 
 
+def _has_text(text: pa.Array) -> pa.Array:
+    """Which cells hold text (not null, not empty)."""
+    return pc.fill_null(pc.greater(pc.utf8_length(text), 0), False)
+
+
 def _np(mask: pa.Array) -> np.ndarray:
     """A boolean mask as numpy, null as False."""
     return np.asarray(pc.fill_null(mask, False).to_numpy(zero_copy_only=False), dtype=bool)
@@ -380,7 +385,7 @@ def _times(
     from_id = pc.and_(pc.is_null(exact_us), pc.is_valid(id_us))
     by_day = pc.and_(pc.and_(pc.is_null(exact_us), pc.is_null(id_us)), pc.is_valid(day_us))
     out = pc.coalesce(exact_us, id_us, day_us)
-    shown = pc.fill_null(pc.greater(pc.utf8_length(pc.coalesce(full, day)), 0), False)
+    shown = pc.or_(_has_text(full), _has_text(day))
     rest = np.flatnonzero(_np(pc.and_(pc.is_null(out), shown)))
     crawl.add("time_from_id", pc.sum(from_id).as_py() or 0)
     crawl.add("time_day_only", pc.sum(by_day).as_py() or 0)
