@@ -115,7 +115,8 @@ def test_an_installed_plugin_is_detected_and_read_by_govweibo_ingest(
 ) -> None:
     data = tmp_path / "posts.tiny"
     data.write_text(TINY_FILE, encoding="utf-8")
-    out = cli(tmp_path, "ingest", str(data), "--observed-at", "2011-06-01")
+    # Exit 3: a record was quarantined.
+    out = cli(tmp_path, "ingest", str(data), "--observed-at", "2011-06-01", code=3)
     assert "tiny" in out
     with Store(tmp_path / "s.duckdb") as store:
         rows = store.con.execute(
@@ -134,7 +135,9 @@ def test_format_forces_a_plugin_by_its_name(tiny: Path, tmp_path: Path) -> None:
     data.write_text(TINY_FILE.removeprefix("#tiny\n"), encoding="utf-8")
     assert detect(data) is None
     cli(tmp_path, "ingest", str(data), code=1)
-    out = cli(tmp_path, "ingest", "--format", "tiny", str(data), "--observed-at", "2011-06-01")
+    out = cli(
+        tmp_path, "ingest", "--format", "tiny", str(data), "--observed-at", "2011-06-01", code=3
+    )
     assert "tiny" in out
     with Store(tmp_path / "s.duckdb") as store:
         assert store.con.execute("SELECT count(*) FROM posts").fetchone() == (2,)

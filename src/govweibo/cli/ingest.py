@@ -21,6 +21,7 @@ from govweibo.cli.common import (
 from govweibo.errors import ConfigError
 from govweibo.ingest import IngestSummary, ReadOptions, ingest
 from govweibo.ingest.plugins import describe
+from govweibo.ingest.runner import reader_named
 from govweibo.store.parquet_sink import ParquetSink
 
 
@@ -90,6 +91,9 @@ def ingest_cmd(
 
     Exits 3 when a file failed or records were rejected (see `govweibo quarantine`).
     """
+    if fmt != "auto" and mapping is None and getattr(reader_named(fmt), "needs_mapping", False):
+        # Before the store is opened: every file of the run would fail the same way.
+        raise ConfigError(f"format '{fmt}' needs --mapping FILE.toml (docs/ingest.md)")
     opts = ReadOptions(
         observed_at=_parse_when(observed_at),
         year=year,
