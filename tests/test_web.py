@@ -135,9 +135,15 @@ def test_overview(client: TestClient) -> None:
     html = client.get("/").text
     assert 'href="/?province=%E6%B5%99%E6%B1%9F"' in html  # the map links filter the page
     assert 'data-province="浙江"' in html
-    assert "accounts ≥ 1,000,000 followers" in html
+    assert "粉丝100万及以上的账号" in html and "统计对象: 全部账号" in html  # whom tiles count
+    assert "统计对象: 政务账号" in html
     zj = client.get("/?province=浙江").text
-    assert "Overview — 浙江" in zj
+    assert "概览 · 浙江" in zj
+    en = client.get("/?province=Zhejiang&lang=en").text  # a province named in English
+    assert "Overview · Zhejiang" in en and "Accounts with 1,000,000 followers or more" in en
+    assert "counts: all accounts" in en and "By sector" in en
+    assert client.cookies.get("govweibo_lang") == "en"  # ?lang= is remembered
+    client.get("/", params={"lang": "zh"})
     over = client.get("/api/overview").json()
     assert over["accounts"] == 65 and over["government_accounts"] == 64
     assert over["over_1000000_followers"] == 1
@@ -156,7 +162,7 @@ def test_rankings(client: TestClient) -> None:
     assert r["period"] == "2011" and r["previous_period"] == "2010" and r["total"] == 64
     ranks = [i["group_rank"] for i in r["items"]]
     assert ranks == sorted(ranks) and ranks[0] == 1 and len(ranks) == 5
-    assert "communication" in r["columns"] and "rank_change" in r["columns"]
+    assert "communication" in r["columns"] and "group_rank_change" in r["columns"]
     page2 = client.get("/api/rankings", params={"period": "2011", "limit": 5, "offset": 5}).json()
     assert page2["items"][0]["group_rank"] >= ranks[-1]
     by_f = client.get("/api/rankings", params={"sort": "-followers", "limit": 3}).json()["items"]
@@ -170,7 +176,13 @@ def test_rankings(client: TestClient) -> None:
     filt = client.get("/api/rankings", params={"region": "west"}).json()
     assert filt["total"] == 16
     html = client.get("/rankings", params={"list": "sector", "group": "courts"}).text
-    assert "/accounts/weibo/" in html and "Download CSV" in html
+    assert "/accounts/weibo/" in html and "下载CSV" in html
+    # The group box takes a name in either language: 公安, Public security, public_security.
+    for name in ("公安", "Public security", "public_security"):
+        got = client.get("/api/rankings", params={"list": "sector", "group": name}).json()
+        assert got["group"] == "public_security" and got["total"] == 16, name
+    page = client.get("/rankings", params={"list": "sector", "group": "公安"}).text
+    assert "分行业: 公安" in page and 'value="公安"' in page
     assert client.get("/rankings", params={"sort": "-score"}).status_code == 200
 
 
@@ -191,10 +203,10 @@ def test_precomputed_index(tmp_path: Path) -> None:
         r = c.get("/api/rankings", params={"limit": 500}).json()
         assert r["period"] == "2011" and r["total"] == 64
         a = next(i for i in r["items"] if i["account_id"] == "A")
-        assert a["previous_rank"] == 1 and a["rank_change"] == 1 - a["group_rank"]
+        assert a["previous_group_rank"] == 1 and a["group_rank_change"] == 1 - a["group_rank"]
         hist = c.get("/api/accounts/weibo/A/index").json()["items"]
         assert [h["period"] for h in hist] == ["2010", "2011"]
-        assert "Index score" in c.get("/accounts/weibo/A").text
+        assert "Index score" in c.get("/accounts/weibo/A?lang=en").text
 
 
 def test_account(client: TestClient) -> None:
@@ -208,7 +220,10 @@ def test_account(client: TestClient) -> None:
     html = client.get("/accounts/weibo/X").text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "&#34;&gt;&lt;img src=x onerror=alert(1)&gt;" in html
-    assert "Followers" in html and "Classification" in html
+    assert "粉丝数" in html and "分类" in html and "卫生健康" in html
+    en = client.get("/accounts/weibo/X", params={"lang": "en"}).text
+    assert "Followers" in en and "Classification" in en and "government" in en
+    client.get("/", params={"lang": "zh"})  # back to the default for the other tests
     lst = client.get("/api/accounts", params={"province": "云南", "q": "script"}).json()
     assert [i["account_id"] for i in lst["items"]] == ["X"]
     assert client.get("/api/accounts", params={"limit": 10}).json()["total"] == 65
@@ -305,7 +320,7 @@ def test_store_without_registry(tmp_path: Path) -> None:
         )
     with TestClient(create_app(str(tmp_path / "bare.duckdb"))) as c:
         html = c.get("/").text
-        assert "No <code>account_profiles</code> table yet" in html
+        assert "尚未识别政务账号" in html
         assert c.get("/api/growth").json()["items"][-1]["cumulative"] == 1
         r = c.get("/api/rankings").json()
         assert r["period"] == "2011" and r["items"][0]["account_id"] == "a1"

@@ -110,7 +110,7 @@ def shot(page, name: str) -> None:
 
 def test_overview_and_map_filter(page) -> None:
     page.goto("/")
-    assert page.locator("h1").inner_text().startswith("Overview")
+    assert page.locator("h1").inner_text().startswith("概览")  # the `lang` setting: zh
     assert page.locator('#province-map path[data-province="浙江"]').count() == 1
     shot(page, "overview")
     page.locator('#province-map a[aria-label="浙江"]').first.click()
@@ -134,14 +134,14 @@ def test_rankings_filter_sort_and_follow(page) -> None:
     page.click("#rank-form button[type=submit]")
     page.wait_for_url("**list=officials**")
     kind_col = [h.strip() for h in page.locator("#ranking thead th").all_inner_texts()].index(
-        "kind"
+        "类型"
     )
     kinds = {r.locator("td").nth(kind_col).inner_text() for r in rows.all()}
-    assert kinds == {"official"}
+    assert kinds == {"公务人员"}
     # Server-side sort by followers, descending (second click on the header).
-    page.click('#ranking thead a:text-is("followers")')
+    page.click('#ranking thead a:text-is("粉丝数")')
     page.wait_for_url("**sort=followers**")
-    page.click("#ranking thead a:has-text('followers')")
+    page.click("#ranking thead a:has-text('粉丝数')")
     page.wait_for_url("**sort=-followers**")
     shot(page, "rankings-officials-by-followers")
     link = rows.nth(0).locator("td.name a")
@@ -172,3 +172,37 @@ def test_bad_parameter_page(page) -> None:
     resp = page.goto("/rankings?period=soon")
     assert resp is not None and resp.status == 400
     assert "bad period" in page.locator("#error-message").inner_text()
+
+
+def test_language_switch_and_group_by_name(page) -> None:
+    """The switch shows the page in English and is remembered; the group box takes 公安."""
+    page.goto("/rankings?list=sector")
+    page.fill("#rank-form input[name=group]", "公安")
+    page.click("#rank-form button[type=submit]")
+    page.wait_for_url("**group=**")
+    assert page.locator("#ranking tbody tr").count() == 16
+    sector_col = [h.strip() for h in page.locator("#ranking thead th").all_inner_texts()].index(
+        "行业"
+    )
+    rows = page.locator("#ranking tbody tr").all()
+    assert {r.locator("td").nth(sector_col).inner_text() for r in rows} == {"公安"}
+    page.click("#lang-switch")
+    page.wait_for_url("**lang=en**")
+    assert page.locator("h1").inner_text().startswith("Rankings")
+    assert "Public security" in page.locator("#ranking").inner_text()
+    shot(page, "rankings-en")
+    page.goto("/health")  # no ?lang: the cookie keeps English
+    assert page.locator("h1").inner_text() == "Data health"
+    page.click("#lang-switch")
+    page.wait_for_url("**lang=zh**")
+    assert page.locator("h1").inner_text() == "数据状况"
+
+
+def test_period_not_precomputed_is_computed(page) -> None:
+    """The index table holds 2010 and 2011; a quarter is computed from the store on demand,
+    and a period without posts says so and what the store holds."""
+    page.goto("/rankings?period=2011Q1")
+    assert page.locator("#ranking tbody tr").count() == 50
+    assert "即时计算" in page.locator("p.meta").inner_text()
+    page.goto("/rankings?period=2015")
+    assert "2015内没有帖子" in page.locator("#notice").inner_text()

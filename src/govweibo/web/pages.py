@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import cache
 from html import escape
 from importlib import resources
 from typing import Annotated, Any
@@ -17,9 +18,12 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
+from govweibo import labels
+from govweibo.errors import GovweiboError
 from govweibo.reference import provinces
-from govweibo.report.charts import fmt_number, line_chart_svg
+from govweibo.report.charts import line_chart_svg
 from govweibo.report.provincemap import choropleth_svg
+from govweibo.report.yearly import relative_sources
 from govweibo.web import api, detail, queries
 from govweibo.web.api import MAX_CSV, DataDep, Filters, RankDep, Text
 
@@ -30,14 +34,62 @@ _env = jinja2.Environment(
     undefined=jinja2.StrictUndefined,
 )
 templates = Jinja2Templates(env=_env)
-LABELS = {
-    "group_rank": "Rank",
-    "rank_change": "Change",
-    "previous_rank": "Prev.",
-    "rank": "Overall",
-    "screen_name": "Account",
-}
 HIDDEN = {"platform", "account_id"}
+LANG_COOKIE = "govweibo_lang"
+
+
+class Words:
+    """The labels of one language for the templates: `L.t("overview")` (dashboard text),
+    `L.h("followers")` (a column header), `L.v("sector", code)` (a code's name),
+    `L.cell(column, value)` (a formatted cell), `L.time(ts)` (Beijing time)."""
+
+    def __init__(self, lang: str):
+        self.lang = lang
+        self.web = labels.texts("web", lang)
+
+    def t(self, key: str, **kw: Any) -> str:
+        s = self.web[key]
+        return s.format(**kw) if kw else s
+
+    def text(self, key: str, **kw: Any) -> str:
+        return labels.text(key, self.lang, **kw)
+
+    def h(self, column: str) -> str:
+        return labels.header(column, self.lang)
+
+    def v(self, kind: str, code: Any) -> str:
+        return labels.value(kind, code, self.lang)
+
+    def cell(self, column: str, value: Any) -> str:
+        return labels.cell(column, value, self.lang)
+
+    def n(self, value: Any) -> str:
+        return labels.number(value, self.lang)
+
+    def time(self, value: Any) -> str:
+        return labels.beijing(value, self.lang)
+
+    def method(self, name: str) -> str:
+        shipped = labels.method_text(name, self.lang)
+        return shipped["title"] if shipped else name
+
+
+def page_lang(request: Request) -> str:
+    """?lang= (remembered in a cookie), else the cookie, else the `lang` setting."""
+    for given in (request.query_params.get("lang"), request.cookies.get(LANG_COOKIE)):
+        if given in labels.LANGS:
+            return given
+    return _default_lang()
+
+
+@cache
+def _default_lang() -> str:
+    from govweibo.settings import load
+
+    try:
+        return str(load().lang)
+    except GovweiboError:  # a broken config file is reported by the CLI, not the pages
+        return "zh"
 
 
 def qs(request: Request, **changes: Any) -> str:
@@ -54,14 +106,22 @@ def qs(request: Request, **changes: Any) -> str:
 
 def render(request: Request, template: str, code: int = 200, **ctx: Any) -> HTMLResponse:
     ctx.setdefault("title", "govweibo")
-    return templates.TemplateResponse(
-        request, template, {"qs": lambda **kw: qs(request, **kw), **ctx}, status_code=code
+    lang = page_lang(request)
+    other = "en" if lang == "zh" else "zh"
+    resp = templates.TemplateResponse(
+        request,
+        template,
+        {"qs": lambda **kw: qs(request, **kw), "L": Words(lang), "other_lang": other, **ctx},
+        status_code=code,
     )
+    if request.query_params.get("lang") in labels.LANGS:
+        resp.set_cookie(LANG_COOKIE, lang, httponly=True, samesite="strict", path="/")
+    return resp
 
 
 def error_page(request: Request, status: int, message: str) -> Response:
-    return render(request, "error.html", status, title=f"Error {status}", status=status,
-                  message=message)  # fmt: skip
+    title = Words(page_lang(request)).t("error", status=status)
+    return render(request, "error.html", status, title=title, status=status, message=message)
 
 
 # Charts ------------------------------------------------------------------------------------
@@ -75,8 +135,10 @@ def bar_chart(
     bar: int = 18,
     color: str = "#4292c6",
     links: Sequence[str | None] | None = None,
+    empty: str = "–",
 ) -> str:
-    """Horizontal bars, one per (label, value); `links` optionally makes each bar a link."""
+    """Horizontal bars, one per (label, value); `links` optionally makes each bar a link;
+    `empty` is shown when there are none."""
     label_w, top = 130, 24
     height = top + bar * max(len(items), 1) + 8
     out = [
@@ -86,7 +148,7 @@ def bar_chart(
         f'<text x="4" y="14" font-size="13" font-weight="bold">{xml_escape(title)}</text>'
     ]
     if not items:
-        out.append(f'<text x="4" y="{top + 12}" font-size="11">no data</text></svg>')
+        out.append(f'<text x="4" y="{top + 12}" font-size="11">{xml_escape(empty)}</text></svg>')
         return "".join(out)
     hi = max(v for _, v in items) or 1.0
     for i, (lbl, v) in enumerate(items):
@@ -96,9 +158,9 @@ def bar_chart(
             f'<text x="{label_w - 4}" y="{yy + bar * 0.7:.1f}" font-size="11" '
             f'text-anchor="end">{xml_escape(lbl)}</text>'
             f'<rect x="{label_w}" y="{yy + 2}" width="{w:.1f}" height="{bar - 4}" fill="{color}">'
-            f"<title>{xml_escape(lbl)}: {xml_escape(fmt_number(v))}</title></rect>"
+            f"<title>{xml_escape(lbl)}: {xml_escape(f'{v:,.0f}')}</title></rect>"
             f'<text x="{label_w + w + 4:.1f}" y="{yy + bar * 0.7:.1f}" font-size="10">'
-            f"{xml_escape(fmt_number(v))}</text>"
+            f"{xml_escape(f'{v:,.0f}')}</text>"
         )
         href = links[i] if links else None
         out.append(f"<a href={quoteattr(href)}>{row}</a>" if href else row)
@@ -113,61 +175,95 @@ _PROVINCE = re.compile(
 )
 
 
-def _linked_map(values: dict[str, float | None], selected: str | None) -> str:
+def _linked_map(values: dict[str, float | None], selected: str | None, w: Words) -> str:
     known = {p.short_zh for p in provinces()} | {p.name_zh for p in provinces()}
     svg_text = choropleth_svg(
         {k: v for k, v in values.items() if k in known},
-        title="政务微博分布 Government accounts by province",
-        legend_title="accounts",
+        title=w.t("map_title"),
+        legend_title=w.t("accounts"),
+        lang=w.lang,
         width=720,
+        value_format=lambda v: f"{v:,.0f}",
     )
 
     def link(m: re.Match[str]) -> str:
         name = m.group(3)
         cls = ' class="selected"' if name == selected else ""
         href = escape("/?province=" + quote(name), quote=True)
-        return f'<a href="{href}"{cls} aria-label="{escape(name)}">{m.group(1)}</a>'
+        label = escape(w.v("province", name))
+        return f'<a href="{href}"{cls} aria-label="{label}">{m.group(1)}</a>'
 
     return _PROVINCE.sub(link, svg_text)
 
 
 @router.get("/", response_class=HTMLResponse)
 def overview(request: Request, d: DataDep, province: Text = None) -> Response:
+    w = Words(page_lang(request))
+    if province:
+        province = queries.named("province", province)
     head = queries.headline(d)
     grow = queries.growth(d, province)
-    where = f" — {province}" if province else ""
+    where = f" · {w.v('province', province)}" if province else ""
     months = [g["month"] for g in grow]
     growth_svg = line_chart_svg(
         months,
-        {"cumulative": [g["cumulative"] for g in grow]},
-        title=f"Accounts (cumulative){where}",
+        {w.t("cumulative"): [g["cumulative"] for g in grow]},
+        title=w.t("cumulative") + where,
         width=640,
     )
     opened_svg = line_chart_svg(
         months,
-        {"opened": [g["opened"] for g in grow]},
-        title=f"Accounts opened per month{where}",
+        {w.t("opened"): [g["opened"] for g in grow]},
+        title=w.t("opened") + where,
         width=640,
     )
     dists = {}
     for by in ("sector", "level", "region", "kind"):
         rows = queries.distribution(d, by, province)[:15]
-        items = [(str(r["group"] or "—"), float(r["accounts"])) for r in rows]
+        items = [
+            (w.v(by, r["group"]) if r["group"] is not None else w.t("unknown"),
+             float(r["accounts"]))
+            for r in rows
+        ]  # fmt: skip
         links = [_dist_link(by, r["group"], province) for r in rows]
-        dists[by] = Markup(bar_chart(items, title=f"By {by}{where}", links=links))
+        title = w.t("by", name=w.t(f"by_{by}")) + where
+        dists[by] = Markup(bar_chart(items, title=title, links=links))
+    gov = d.has("account_profiles")
+    everyone, government = (
+        labels.text("population_all", w.lang),
+        labels.text("population_government", w.lang),
+    )
+    # (value, label, population): every tile says whom it counts (the report counts
+    # government accounts only; here the store's totals come first).
+    tiles = [(head["accounts"], w.t("accounts"), everyone)]
+    if head["government_accounts"] is not None:
+        tiles += [
+            (head["government_accounts"], w.t("government_accounts"), government),
+            (head["agencies"], w.t("agencies"), government),
+            (head["officials"], w.t("officials"), government),
+            (head["provinces"], w.t("provinces"), government),
+        ]
+    tiles += [
+        (head["posts"], w.t("posts"), everyone),
+        (head["over_100000_followers"], w.t("over_100000"), everyone),
+        (head["over_1000000_followers"], w.t("over_1000000"), everyone),
+    ]
     return render(
         request,
         "overview.html",
-        title="Overview",
-        head=head,
+        title=w.t("overview"),
+        tiles=[(w.n(v), k, who) for v, k, who in tiles],
         province=province,
         growth_svg=Markup(growth_svg),
         opened_svg=Markup(opened_svg),
         map_svg=Markup(
-            d.cached(("map", province), lambda: _linked_map(queries.province_counts(d), province))
+            d.cached(
+                ("map", province, w.lang),
+                lambda: _linked_map(queries.province_counts(d), province, w),
+            )
         ),
         dists=dists,
-        has_profiles=d.has("account_profiles"),
+        has_profiles=gov,
     )
 
 
@@ -187,17 +283,28 @@ def _dist_link(by: str, value: str | None, province: str | None) -> str | None:
 
 @router.get("/rankings", response_class=HTMLResponse)
 def rankings(request: Request, d: DataDep, q: RankDep) -> Response:
+    w = Words(page_lang(request))
     result = queries.rankings(d, q)
     cols = [c for c in result["columns"] if c not in HIDDEN]
+    by, _kind = queries.LISTS[result["list"]]
+    notice = None
+    if result["notice"]:
+        key, values = result["notice"]
+        notice = w.text(key, **values)
+    periods = queries.periods(d, q.method)
+    if result["period"] not in periods:  # computed on demand: offered in the list too
+        periods = [result["period"], *periods]
     return render(
         request,
         "rankings.html",
-        title="Rankings",
+        title=w.t("rankings"),
         r=result,
         q=q,
         cols=cols,
-        labels=LABELS,
-        periods=queries.periods(d, q.method),
+        group_name=w.v(by, result["group"]) if by and result["group"] else None,
+        province_filter=q.filters.get("province", ""),
+        notice=notice,
+        periods=periods,
         methods=queries.methods(),
         lists=list(queries.LISTS),
     )
@@ -231,29 +338,32 @@ def account(
     account_id: str,
     offset: api.Offset = 0,
 ) -> Response:
+    w = Words(page_lang(request))
     info = detail.account(d, platform, account_id)
     obs = detail.observations(d, platform, account_id, limit=api.MAX_LIMIT, offset=0)["items"]
     follower_svg = line_chart_svg(
-        [str(o["observed_at"])[:10] for o in obs],
-        {"followers": [o["followers"] for o in obs]},
-        title="Followers",
+        [w.time(o["observed_at"])[:10] for o in obs],
+        {w.t("followers_chart"): [o["followers"] for o in obs]},
+        title=w.t("followers_chart"),
         width=560,
     )
     history = detail.index_history(d, platform, account_id, "govweibo")
     index_svg = line_chart_svg(
         [h["period"] for h in history],
-        {"score": [h["score"] for h in history]},
-        title="Index score",
+        {w.t("index_chart"): [h["score"] for h in history]},
+        title=w.t("index_chart"),
         width=560,
     )
     posts = detail.posts(d, platform, account_id, limit=20, offset=offset)
     name = info["account"].get("screen_name") or account_id
+    profile = info["profile"]
     return render(
         request,
         "account.html",
         title=f"{name}",
         info=info,
         name=name,
+        evidence=[_evidence_line(e, w) for e in profile["evidence"]] if profile else [],
         follower_svg=Markup(follower_svg),
         index_svg=Markup(index_svg),
         history=history,
@@ -261,14 +371,43 @@ def account(
     )
 
 
+_EVIDENCE = re.compile(r"^\s*([a-z_]+)=(.*?)(?:\s*<-\s*(.*))?$")
+EVIDENCE_KINDS = {"sector": "sector", "level": "level", "province": "province",
+                  "rule": "rule", "verified_type": "verified_type", "kind": "kind"}  # fmt: skip
+
+
+def _evidence_line(item: str, w: Words) -> str:
+    """One part of the registry's evidence ("sector=public_security <- name:公安") in words:
+    the key's header, the code's name, and what it was read from."""
+    m = _EVIDENCE.match(item)
+    if not m:
+        return item
+    key, value, source = m.group(1), m.group(2).strip(), m.group(3)
+    kind = EVIDENCE_KINDS.get(key)
+    shown = w.v(kind, value) if kind else value
+    if kind == "rule" and shown == value:  # a rule of its own: readable, not a code
+        shown = value.replace("_", " ")
+    sep = "：" if w.lang == "zh" else ": "
+    return f"{w.h(key)}{sep}{shown}" + (f" ({source})" if source else "")
+
+
 @router.get("/health", response_class=HTMLResponse)
 def health(request: Request, d: DataDep, source: Text = None, offset: api.Offset = 0) -> Response:
+    w = Words(page_lang(request))
+    runs = detail.runs(d, limit=50, offset=0)
+    quarantine = detail.quarantine(d, source=source, limit=100, offset=offset)
+    # Sources relative to the ingest root (the common folder of the runs' sources): no
+    # server paths on the web.
+    paths = [r.get("source_path") for r in runs["items"]]
+    paths += [q.get("source_path") for q in quarantine["items"]]
+    rel = dict(zip(paths, relative_sources(paths), strict=True))
     return render(
         request,
         "health.html",
-        title="Data health",
+        title=w.t("health"),
         status=detail.status(d),
-        runs=detail.runs(d, limit=50, offset=0),
-        quarantine=detail.quarantine(d, source=source, limit=100, offset=offset),
+        runs=runs,
+        quarantine=quarantine,
+        source_name=lambda p: rel.get(p, p) or "",
         source=source,
     )

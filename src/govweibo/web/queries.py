@@ -7,6 +7,7 @@ DuckDB file cannot change while it is open (writers need the exclusive lock).
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from collections import OrderedDict
@@ -16,15 +17,16 @@ from datetime import date, timedelta
 from functools import cache
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from govweibo import labels
 from govweibo.analyses.base import Period
 from govweibo.analyses.growth import opening_days
 from govweibo.analyses.index import available_methods, compute_index, load_method
 from govweibo.analyses.index_periods import INDEX_TABLE
-from govweibo.errors import AnalysisError, NotFoundError
+from govweibo.analyses.rankings import group_rank_change
+from govweibo.errors import AnalysisError, GovweiboError, NotFoundError
 from govweibo.store import Store
 
 LISTS: dict[str, tuple[str | None, str | None]] = {
@@ -37,10 +39,14 @@ LISTS: dict[str, tuple[str | None, str | None]] = {
 }
 FILTERS = ("province", "sector", "level", "region", "kind")
 GROUPINGS = ("sector", "level", "region", "kind", "province")
+# group_rank_change: the change within the list or group (rankings.group_rank_change), the
+# one the report and `govweibo rank` show too.
 BASE_COLUMNS = (
-    "group_rank", "rank_change", "previous_rank", "rank", "platform", "account_id",
+    "group_rank", "group_rank_change", "previous_group_rank", "rank", "platform", "account_id",
     "screen_name", "kind", "sector", "level", "province", "region", "followers", "posts",
 )  # fmt: skip
+# Coded columns a person may name in either language (公安 or public_security).
+NAMED = ("sector", "level", "region", "kind", "province")
 MAX_CACHED = 256
 MAX_LISTS = 24  # whole ranking lists kept in memory (LRU)
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -286,61 +292,84 @@ def _check(q: RankQuery, data: Data) -> tuple[str, list[str]]:
     return period, cols
 
 
-def _computed(data: Data, period: str, method: str) -> pa.Table:
+def stamp(data: Data) -> tuple[str, int, int]:
+    """The store file's identity for caches of computed results (path, size, mtime): a
+    result computed for one state of the file is not served for another."""
+    path = str(data.store.path)
+    try:
+        st = os.stat(path)
+    except OSError:
+        return (path, 0, 0)
+    return (path, st.st_size, st.st_mtime_ns)
+
+
+def precomputed(data: Data, period: str, method: str) -> bool:
+    """Whether the store's index table holds `period` for `method`."""
+    return data.has(INDEX_TABLE) and period in periods(data, method)
+
+
+def period_index(data: Data, period: str, method: str) -> pa.Table:
+    """The index of one period: the precomputed rows of the index table, or computed from the
+    store now (cached per store state): any period the store can answer is answered."""
+    if precomputed(data, period, method):
+        return data.cached(
+            ("pre", stamp(data), period, method),
+            lambda: data.view().arrow(
+                f"SELECT * FROM {INDEX_TABLE} WHERE period = ? AND method = ?", [period, method]
+            ),
+        )
+
     def run() -> pa.Table:
         gov = data.has("account_profiles")
         return compute_index(data.view(), period=period, method=method, government_only=gov)
 
-    return data.cached(("index", period, method), run)
+    return data.lru(("index", stamp(data), period, method), run)
 
 
 def ranked_list(data: Data, period: str, method: str, list_name: str) -> pa.Table:
-    """A whole ranking list with group ranks and rank change, in default order (cached)."""
+    """A whole ranking list with group ranks and the change within the group against the
+    previous period (rankings.group_rank_change), in default order (cached)."""
     prev = Period.parse(period).previous().label
     by, kind = LISTS[list_name]
     cols = rank_columns(method)
 
     def compute() -> pa.Table:
-        if data.has(INDEX_TABLE):
-            con: Any = data.view().con
-            src = f"(SELECT * FROM {INDEX_TABLE} WHERE period = ? AND method = ?)"
-            cur_src, cur_p, prev_src, prev_p = src, [period, method], src, [prev, method]
-        else:
-            con = duckdb.connect()
-            con.register("_cur", _computed(data, period, method))
-            con.register("_prev", _computed(data, prev, method))
-            cur_src, cur_p, prev_src, prev_p = "_cur", [], "_prev", []
-        part = f'PARTITION BY "{by}"' if by else ""
-        cond = " AND ".join(
-            ["TRUE", *(["kind = ?"] if kind else []), *([f'"{by}" IS NOT NULL'] if by else [])]
-        )
-        kp = [kind] if kind else []
-
-        def ranked(s: str) -> str:
-            return (
-                f"SELECT *, rank() OVER ({part} ORDER BY score DESC) AS group_rank "
-                f"FROM {s} AS s WHERE {cond}"
-            )
-
-        select = ", ".join(
-            'p.group_rank AS "previous_rank"'
-            if c == "previous_rank"
-            else 'p.group_rank - c.group_rank AS "rank_change"'
-            if c == "rank_change"
-            else f'c."{c}"'
-            for c in cols
-        )
-        order = ([f'c."{by}"'] if by else []) + ['c."group_rank"', "c.platform", "c.account_id"]
-        sql = (
-            f"WITH cur AS ({ranked(cur_src)}), prev AS ({ranked(prev_src)}) "
-            f"SELECT {select} FROM cur c LEFT JOIN prev p "
-            f"ON p.platform = c.platform AND p.account_id = c.account_id "
-            f"ORDER BY {', '.join(order)}"
-        )
-        return con.execute(sql, [*cur_p, *kp, *prev_p, *kp]).to_arrow_table()
+        cur, before = period_index(data, period, method), period_index(data, prev, method)
+        if not cur.num_rows:
+            return pa.table({c: pa.array([], pa.string()) for c in cols})
+        if "rank" not in before.column_names:
+            before = before.append_column("rank", pa.array([], pa.int64()))
+        out = group_rank_change(cur, before, by=by, kind=kind, top_n=None)
+        return out.select([c for c in cols if c in out.column_names])
 
     with data.compute_lock:  # one computation per list, however many requests wait for it
-        return data.lru(("ranked", period, method, list_name), compute)
+        return data.lru(("ranked", stamp(data), period, method, list_name), compute)
+
+
+def post_span(data: Data) -> tuple[Any, Any]:
+    """The first and last post time in the store (None, None when it holds none)."""
+    row = data.rows("SELECT min(created_at) AS lo, max(created_at) AS hi FROM posts")[0]
+    return row["lo"], row["hi"]
+
+
+def period_notice(data: Data, period: str) -> tuple[str, dict[str, Any]] | None:
+    """Why a period's list says nothing: the store holds no posts, or none in the period
+    (with the span it does hold); None when the period has posts."""
+    lo, hi = data.cached(("span", stamp(data)), lambda: post_span(data))
+    if lo is None:
+        return ("empty_store", {})
+    p = Period.parse(period)
+    first, last = (labels.beijing(t)[:10] for t in (lo, hi))
+    if last < p.start.isoformat() or first >= p.end.isoformat():
+        return ("no_posts_in_period", {"period": period, "first": first, "last": last})
+    return None
+
+
+def named(name: str, value: str) -> str:
+    """The code behind a group or filter value given as a name in either language."""
+    if name in NAMED:
+        return labels.code_of(name, value) or value
+    return value
 
 
 def _sort_indices(t: pa.Table, keys: list[tuple[str, str]]) -> pa.Array:
@@ -354,9 +383,16 @@ def rankings(data: Data, q: RankQuery) -> dict[str, Any]:
     """One page of a ranking list with rank change against the previous period."""
     period, cols = _check(q, data)
     by, _kind = LISTS[q.list]
-    t = ranked_list(data, period, q.method, q.list)
+    notice = None
+    try:
+        t = ranked_list(data, period, q.method, q.list)
+    except GovweiboError as e:  # a period the store cannot answer here
+        t = pa.table({c: pa.array([], pa.string()) for c in cols})
+        notice = ("not_precomputed", {"period": period, "reason": str(e)})
+    group = named(by, q.group) if by and q.group else None
     mask = None
-    conds = sorted(q.filters.items()) + ([(by, q.group)] if by and q.group else [])
+    conds = sorted((k, named(k, v)) for k, v in q.filters.items())
+    conds += [(by, group)] if by and group else []
     for name, value in conds:
         m = pc.fill_null(pc.equal(t[name], pa.scalar(value, pa.string())), False)
         mask = m if mask is None else pc.and_(mask, m)
@@ -368,12 +404,17 @@ def rankings(data: Data, q: RankQuery) -> dict[str, Any]:
         keys += [(k, "ascending") for k in ("group_rank", "platform", "account_id")]
         t = t.take(_sort_indices(t, keys))
     rows = clean(t.slice(q.offset, q.limit).to_pylist())
+    if notice is None:
+        notice = period_notice(data, period)
     return {
         "period": period,
         "previous_period": Period.parse(period).previous().label,
+        "precomputed": precomputed(data, period, q.method),
+        # Why the list is empty, when the store says why: (label key, its values).
+        "notice": notice,
         "method": q.method,
         "list": q.list,
-        "group": q.group,
+        "group": group,
         "columns": cols,
         "total": t.num_rows,
         "limit": q.limit,
