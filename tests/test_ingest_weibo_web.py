@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import pytest
 from conftest import FIXTURES
 
 from govweibo.ingest import ReadOptions, detect, ingest
@@ -146,3 +147,48 @@ def test_jsonl_of_bodies_and_long_post_without_longtext(tmp_path: Path, store: S
     assert rows(store, "interactions", "interaction_id")["4579804732982483"]["post_id"] is None
     fields = {q["field"] for q in store.arrow("SELECT field FROM quarantine").to_pylist()}
     assert fields == {"user", None}
+
+
+CRAWLER_HEADER = (
+    "id,bid,正文,头条文章url,原始图片url,视频url,位置,日期,工具,点赞数,评论数,转发数,话题,@用户"
+)
+
+
+@pytest.mark.parametrize("web_first", [False, True])
+def test_one_post_from_crawler_csv_and_weibo_com(
+    tmp_path: Path, store: Store, web_first: bool
+) -> None:
+    """The same post from a dataabc/weibo-crawler CSV (crawled at noon) and from weibo.com
+    (fetched at two): one post, the later counts, whichever file is read first."""
+    csv = tmp_path / "weibo" / "测试市公安局" / "1234567890.csv"
+    csv.parent.mkdir(parents=True)
+    row = (
+        f"{W1},JxtL10ikP,【冬季防火】#冬季防火#请转告家人[心] 详情见http://t.cn/A6tPRZ2x @测试市消防,"
+        ",,,,2020-12-08 09:30,微博 weibo.com,40,2,10,冬季防火,测试市消防"
+    )
+    csv.write_text(f"{CRAWLER_HEADER}\n{row}\n", encoding="utf-8-sig")
+    page = tmp_path / "web" / "mymblog-1234567890-p1.json"
+    page.parent.mkdir()
+    shutil.copy(DIR / page.name, page)
+    noon, two = CRAWL - timedelta(hours=2), CRAWL
+    os.utime(csv, (noon.timestamp(), noon.timestamp()))
+    os.utime(page, (two.timestamp(), two.timestamp()))
+    order = [page, csv] if web_first else [csv, page]
+    formats = [ingest(store, [p]).files[0].format for p in order]
+    assert sorted(formats) == ["weibo-crawler", "weibo-web"]
+    found = store.arrow(
+        "SELECT post_id, author_id, created_at, reposts, comments, likes, counts_observed_at "
+        "FROM posts WHERE post_id = ?",
+        [W1],
+    ).to_pylist()
+    assert found == [
+        {
+            "post_id": W1,
+            "author_id": "1234567890",
+            "created_at": utc(2020, 12, 8, 1, 30),
+            "reposts": 12,
+            "comments": 3,
+            "likes": 45,
+            "counts_observed_at": two,
+        }
+    ]
