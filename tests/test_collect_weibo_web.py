@@ -27,11 +27,13 @@ from govweibo.collect.weibo_web import (
     web_items,
 )
 from govweibo.errors import ConfigError
+from govweibo.ingest.sina_ids import id_to_mid
 from govweibo.store import Store
 
 COOKIE = "SUB=_2A25SECRETcookieVALUE; SUBP=0033WrSXqPxfM"
 UID = "1288915263"
 T0 = datetime(2026, 12, 8, 2, 0, tzinfo=UTC)
+LONG_TEXT = "防诈骗提醒：陌生来电自称公检法要求转账的，一律是诈骗。请牢记三不一多。"
 P1, P2, P3, PIN = "5240000000000003", "5240000000000002", "5240000000000001", "4900000000000000"
 
 
@@ -53,7 +55,7 @@ def _mblog(pid: str, text: str, *, comments: int = 0, reposts: int = 0, **extra:
         "id": int(pid),
         "idstr": pid,
         "mid": pid,
-        "mblogid": "P" + pid[-8:],
+        "mblogid": id_to_mid(pid),
         "user": _user(),
         "text": f"<p>{text}</p>",
         "text_raw": text,
@@ -108,7 +110,10 @@ def _routes() -> list[dict[str, Any]]:
     }
     pinned = _mblog(PIN, "置顶：报警请拨110", isTop=1, mblogtype=2)
     page1 = [pinned, _mblog(P1, "今日路况提示", comments=1)]
-    page2 = [_mblog(P2, "暴雨蓝色预警", reposts=1), _mblog(P3, "防诈骗提醒")]
+    page2 = [
+        _mblog(P2, "暴雨蓝色预警", reposts=1),
+        _mblog(P3, "防诈骗提醒：陌生来电​", isLongText=True),
+    ]
     comment = {
         "created_at": "Tue Dec 08 10:00:00 +0800 2026",
         "id": 5240000000100001,
@@ -139,6 +144,11 @@ def _routes() -> list[dict[str, Any]]:
             _ok({"since_id": "y", "list": page2, "total": 3}),
         ),
         _route("/ajax/statuses/mymblog", _timeline(3), _ok({"since_id": "", "list": []})),
+        _route(
+            "/ajax/statuses/longtext",
+            {"id": id_to_mid(P3)},
+            _ok({"longTextContent": LONG_TEXT, "url_struct": [], "topic_struct": []}),
+        ),
         _route(
             "/ajax/statuses/buildComments",
             _comments(P1),
@@ -257,6 +267,9 @@ def test_collects_a_timeline_its_comments_and_reposts(
         "SELECT retweeted_post_id FROM posts WHERE post_id = '5240000000200001'"
     ).fetchone()
     assert retweeted == (P2,)
+    # The truncated post's whole text, fetched before its page was stored.
+    text = store.con.execute("SELECT text, is_truncated FROM posts WHERE post_id = ?", [P3])
+    assert text.fetchone() == (LONG_TEXT, False)
     comments = store.con.execute("SELECT post_id, actor_id, text FROM interactions").fetchall()
     assert comments == [(P1, "7000000001", "请问哪条路封了？")]
     obs = store.con.execute(

@@ -102,9 +102,16 @@ class WeiboCollector:
         return path
 
     def _store(
-        self, account: str, endpoint: str, pages: list[Page], *, timeline: bool = False
+        self,
+        account: str,
+        endpoint: str,
+        pages: list[Page],
+        *,
+        timeline: bool = False,
+        spooled: Path | None = None,
     ) -> int:
-        path = self._spool(account, endpoint, pages)
+        """Spool the pages (unless a subclass has: `spooled`) and ingest the file."""
+        path = spooled or self._spool(account, endpoint, pages)
         opts = ReadOptions(
             observed_at=pages[0].fetched_at, timeline=timeline, platform=self.stored_platform
         )

@@ -36,7 +36,7 @@ from typing import Any
 
 from govweibo.collect import state
 from govweibo.collect.base import CollectError, HttpClient, Page, TokenError, _rate
-from govweibo.collect.weibo import WeiboCollector, held_counts
+from govweibo.collect.weibo import WeiboCollector, _safe, held_counts
 from govweibo.errors import ConfigError
 
 COOKIE_ENV = "GOVWEIBO_WEIBO_COOKIE"
@@ -212,13 +212,45 @@ class WeiboWebCollector(WeiboCollector):
 
     fmt = "weibo-web"
 
-    def _page(self, account: str, endpoint: str, params: dict[str, Any], **kw: Any) -> Page:
+    def _page(
+        self,
+        account: str,
+        endpoint: str,
+        params: dict[str, Any],
+        *,
+        about: str | None = None,
+        timeline: bool = False,
+    ) -> Page:
+        """Fetch, spool and store one response. `about`: the post a comment or repost page
+        belongs to, which the response itself does not name."""
         page = self.client.get(endpoint, params)
-        self._store(account, endpoint, [page], **kw)
+        beside = self._long_texts(account, web_items(page.body)) if endpoint == TIMELINE else []
+        path = self._spool_named(account, endpoint, page, about, beside)
+        self._store(account, endpoint, [page], timeline=timeline, spooled=path)
         self._tick(account, endpoint, len(web_items(page.body)))
         if page.body is None:
             self.summary.errors.append(f"{account} {endpoint}: malformed page, stopped")
         return page
+
+    def _spool_named(
+        self,
+        account: str,
+        endpoint: str,
+        page: Page,
+        about: str | None,
+        beside: list[tuple[str, Page]],
+    ) -> Path:
+        """Each response in a folder of its own, named the way the weibo-web reader reads
+        what a body leaves out: `buildComments-<post id>-…` names the comments' post, and
+        a timeline page's long texts lie beside it as `longtext-<mblogid>.json`."""
+        self._seq += 1
+        stamp = page.fetched_at.strftime("%Y%m%dT%H%M%S%fZ")
+        folder = self.collect_dir / self.platform / _safe(account) / f"{stamp}-{self._seq:04d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        for mblogid, text_page in beside:
+            _write(folder / f"longtext-{_safe(mblogid)}.json", text_page)
+        name = endpoint.rsplit("/", 1)[-1] + (f"-{about}" if about else "")
+        return _write(folder / f"{name}.jsonl", page)
 
     def collect_account(self, value: str) -> None:
         key = {"uid": value} if value.isdigit() else {"screen_name": value}
@@ -230,7 +262,6 @@ class WeiboWebCollector(WeiboCollector):
             return
         self.summary.accounts += 1
         posts = self._timeline(value, uid)
-        self._long_texts(value, posts)
         self._replies(value, posts)
 
     def _timeline(self, account: str, uid: str) -> list[dict[str, Any]]:
@@ -271,10 +302,23 @@ class WeiboWebCollector(WeiboCollector):
     def _save(self, account: str, endpoint: str, cursor: state.Cursor) -> None:
         state.save_cursor(self.store, self.platform, account, endpoint, cursor, self.now())
 
-    def _long_texts(self, account: str, posts: list[dict[str, Any]]) -> None:
+    def _long_texts(self, account: str, posts: list[dict[str, Any]]) -> list[tuple[str, Page]]:
+        """The whole texts of a page's truncated posts, fetched before the page is stored
+        (the store keeps the first text it gets)."""
+        out: list[tuple[str, Page]] = []
         for post in posts:
-            if post.get("isLongText") and post.get("mblogid"):
-                self._page(account, LONGTEXT, {"id": post["mblogid"]})
+            mblogid = post.get("mblogid")
+            if post.get("isLongText") and isinstance(mblogid, str) and mblogid:
+                try:
+                    page = self.client.get(LONGTEXT, {"id": mblogid})
+                except CollectError as exc:
+                    if isinstance(exc, TokenError):
+                        raise
+                    self.summary.errors.append(f"{account} {LONGTEXT} {mblogid}: {exc}")
+                    continue
+                if page.body is not None:
+                    out.append((mblogid, page))
+        return out
 
     def _replies(self, account: str, posts: list[dict[str, Any]]) -> None:
         held = held_counts(self.store, self.platform, [p for p in map(_id, posts) if p])
@@ -306,7 +350,7 @@ class WeiboWebCollector(WeiboCollector):
                 "uid": uid,
                 "fetch_level": 0,
             }
-            page = self._page(account, COMMENTS, params)
+            page = self._page(account, COMMENTS, params, about=pid)
             if page.body is None:
                 return
             ids = [i for i in map(_id, web_items(page.body)) if i]
@@ -326,7 +370,7 @@ class WeiboWebCollector(WeiboCollector):
         high = cur.high_id
         for number in range(first, first + self.max_pages):
             params = {"id": pid, "page": number, "moduleID": "feed", "count": REPOSTS_COUNT}
-            page = self._page(account, REPOSTS, params)
+            page = self._page(account, REPOSTS, params, about=pid)
             if page.body is None:
                 return
             ids = [i for i in map(_id, web_items(page.body)) if i]
@@ -345,6 +389,17 @@ class WeiboWebCollector(WeiboCollector):
             f"#{keyword}: keyword watches are not collected through the web endpoints "
             "(weibo.com's search returns HTML pages, not JSON); use the API collector"
         )
+
+
+def _write(path: Path, page: Page) -> Path:
+    tmp = path.with_suffix(".part")
+    with tmp.open("w", encoding="utf-8") as fh:
+        if page.body is not None:
+            fh.write(json.dumps(page.body, ensure_ascii=False) + "\n")
+        else:  # broken: kept as it came on one line, so ingest quarantines it
+            fh.write(page.raw.replace("\r", " ").replace("\n", " ") + "\n")
+    tmp.replace(path)
+    return path
 
 
 def _pinned(post: dict[str, Any]) -> bool:
