@@ -348,3 +348,31 @@ def test_spool_is_valid_json_lines(store: Store, fake: FakeWeibo, tmp_path: Path
     for path in summary.spooled:
         for line in Path(path).read_text(encoding="utf-8").splitlines():
             assert isinstance(json.loads(line), dict)
+
+
+def test_cli_collects_with_a_cookie_file(
+    tmp_path: Path, fake: FakeWeibo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from govweibo.cli import main
+
+    monkeypatch.setattr("govweibo.collect.weibo_web.WebClient._backoff", lambda *a: 0.0)
+    monkeypatch.setattr("govweibo.collect.weibo_web.WebClient._pace", lambda self: None)
+    cookie = tmp_path / "cookie.txt"
+    cookie.write_text(f"Cookie: {COOKIE}\n", encoding="utf-8")
+    db = ["--db", str(tmp_path / "s.duckdb")]
+    runner = CliRunner()
+    assert runner.invoke(main, [*db, "watch", "add", UID]).exit_code == 0
+    base = fake.base_url.replace("/2/", "/")
+    args = ["collect", "--platform", "weibo-web", "--base-url", base]
+    result = runner.invoke(main, [*db, *args, "--cookie-file", str(cookie)])
+    assert result.exit_code == 0, result.output
+    assert "1 accounts" in result.output and "SECRET" not in result.output
+    assert fake.cookies == {COOKIE}
+    # Without a cookie Weibo's login answer is one readable line and exit 1.
+    fake.routes.insert(
+        0, _route("/ajax/profile/info", {"uid": UID}, _ok(None) | {"body": {"ok": -100}})
+    )
+    result = runner.invoke(main, [*db, *args], env={COOKIE_ENV: ""})
+    assert result.exit_code == 1 and "cookie is missing or expired" in result.output
