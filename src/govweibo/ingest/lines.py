@@ -95,8 +95,9 @@ class HashingReader:
             out = self._inflate(raw)
         if not raw and not self._gz.eof and not self.damage and self.raw_bytes:
             self.damage = (
-                f"{self.path}: compressed stream truncated: it ends at byte {self.raw_bytes:,} "
-                "before its end marker; the records before the damage are kept"
+                f"{self.path}: compressed stream ends early (truncated, or corrupt) at byte "
+                f"{self.raw_bytes:,}, before its end marker; the records before the damage "
+                "are kept"
             )
         if not out and self.damage:
             raise IngestError(self.damage)
@@ -180,7 +181,14 @@ def iter_bodies(
     skipping: LongLine | None = None  # the line over the limit being read past
     while True:
         if reader.compressed:
-            data = reader.read(chunk_bytes)
+            try:
+                data = reader.read(chunk_bytes)
+            except IngestError:
+                # A damaged stream: the whole lines read before the damage go first.
+                cut = carry.rfind(b"\n", start) + 1
+                if cut > start and not parts and skipping is None:
+                    yield carry[start:cut]
+                raise
             buf: bytes | bytearray = carry + data
             valid, eof = len(buf), not data
         else:

@@ -145,7 +145,13 @@ def _whole_document(
     parts: list[bytes] = []
     size = 0
     is_array = False
-    while block := rest.read(opts.chunk_bytes):
+    while True:
+        try:
+            block = rest.read(opts.chunk_bytes)
+        except IngestError:  # a damaged stream: read as lines, which keeps what came first
+            return None
+        if not block:
+            break
         if not parts:
             is_array = block.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"[")
         size += len(block)

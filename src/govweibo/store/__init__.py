@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from govweibo import model
 from govweibo.errors import StoreError
+from govweibo.store import lock
 from govweibo.store.keys import backfill
 from govweibo.store.repeats import RunRepeats
 from govweibo.store.schema import SCHEMA_VERSION, migrate
@@ -42,7 +43,13 @@ class RunInfo:
 
 
 class Store:
-    """A govweibo store. Use as a context manager, or call close()."""
+    """A govweibo store. Use as a context manager, or call close().
+
+    `lock_wait`: seconds to wait for a file another process holds (store/lock.py).
+    `share`: hold the file only while writing: ingest commits every batch and closes the
+    file after it (and after a run's start and end), reopening it on next use, so that
+    readers in other processes get in between (`release`).
+    """
 
     def __init__(
         self,
@@ -51,40 +58,30 @@ class Store:
         read_only: bool = False,
         threads: int = 0,
         memory_limit: str = "",
+        lock_wait: float = 0.0,
+        share: bool = False,
     ):
         self.path = str(path)
         self.read_only = read_only
         self.memory_limit = memory_limit
+        self.lock_wait = lock_wait
+        self.share = share
         if read_only and self.path != ":memory:" and not Path(self.path).exists():
             raise StoreError(f"store {self.path} does not exist (run 'govweibo ingest' first)")
         # No TimeZone setting: it needs the ICU extension, which cannot be fetched
         # offline. TIMESTAMPTZ values are UTC instants either way.
-        config: dict[str, Any] = {}
+        self._config: dict[str, Any] = {}
         if threads:
-            config["threads"] = threads
+            self._config["threads"] = threads
         if memory_limit:
-            config["memory_limit"] = memory_limit
-        try:
-            self.con = duckdb.connect(self.path, read_only=read_only, config=config)
-            self.con.execute("SET enable_progress_bar = false")
-            # Aggregate by integer keys of up to 2^18 values (posts by author_key, for
-            # 100,000s of accounts) in a perfect hash table instead of a hash table
-            # (DuckDB's default stops at 2^12): measured 0.45 s instead of 0.6 s for the
-            # index's grouped pass over 10M posts. Beyond 2^18 the table would cost more
-            # memory than it saves, and DuckDB falls back to hashing.
-            self.con.execute("SET perfect_ht_threshold = 18")
-        except duckdb.Error as exc:
-            raise StoreError(f"cannot open store {self.path}: {exc}") from None
+            self._config["memory_limit"] = memory_limit
+        self._memory: int | None = None  # the ingest memory limit in force (_limit_memory)
+        self._in_transaction = False
+        self._ibis: Any = None
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._con = self._connect()
         if not read_only:
             migrate(self.con)
-            # Checkpoints come at the end of each merge; between them DuckDB may gather
-            # this much log (small writes: run totals, rejects, collector state) rather
-            # than checkpoint at its default 16 MB in the middle of a run. (When stages
-            # were tables, checkpointing them before the merge deleted them cost more than
-            # the merge itself.)
-            self.con.execute(f"SET checkpoint_threshold = '{STAGE_CHECKPOINT}'")
-        self._ibis: Any = None
-        self._in_transaction = False
         self._seq = 0
         self._stage = StageFiles(self.path, self._store_id()) if not read_only else None
         self._repeats = RunRepeats(REPEATED_PER_BATCH)
@@ -96,9 +93,66 @@ class Store:
         self.close()
 
     def close(self) -> None:
-        self.con.close()
+        if self._con is not None:
+            self._con.close()
+            self._con = None
         if self._stage is not None:
             self.stage.close()
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the file is open now (not released)."""
+        return self._con is not None
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        """The DuckDB connection, reopened on first use after `release`."""
+        if self._con is None:
+            self._con = self._connect()
+        return self._con
+
+    @con.setter
+    def con(self, value: duckdb.DuckDBPyConnection) -> None:
+        self._con = value
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        con = lock.connect(
+            self.path, read_only=self.read_only, config=self._config, wait=self.lock_wait
+        )
+        try:
+            con.execute("SET enable_progress_bar = false")
+            # Aggregate by integer keys of up to 2^18 values (posts by author_key, for
+            # 100,000s of accounts) in a perfect hash table instead of a hash table
+            # (DuckDB's default stops at 2^12): measured 0.45 s instead of 0.6 s for the
+            # index's grouped pass over 10M posts. Beyond 2^18 the table would cost more
+            # memory than it saves, and DuckDB falls back to hashing.
+            con.execute("SET perfect_ht_threshold = 18")
+            if not self.read_only:
+                # Checkpoints come at the end of each merge; between them DuckDB may gather
+                # this much log (small writes: run totals, rejects, collector state) rather
+                # than checkpoint at its default 16 MB in the middle of a run. (When stages
+                # were tables, checkpointing them before the merge deleted them cost more
+                # than the merge itself.)
+                con.execute(f"SET checkpoint_threshold = '{STAGE_CHECKPOINT}'")
+            if self._memory is not None and not self.memory_limit:
+                con.execute(f"SET memory_limit = '{self._memory // 2**20}MB'")
+        except duckdb.Error as exc:
+            con.close()
+            raise StoreError(f"cannot open store {self.path}: {exc}") from None
+        return con
+
+    def release(self) -> None:
+        """Close the file so that other processes may open it; the next use reopens it.
+        Does nothing inside a transaction (the batches of a group in progress)."""
+        if self._con is None or self._in_transaction:
+            return
+        self._con.close()
+        self._con = None
+        self._ibis = None
+
+    def _shared(self) -> None:
+        if self.share:
+            self.release()
 
     def _store_id(self) -> str:
         """This store's own id (schema_meta 'store_id'), made on first need: it tells its
@@ -171,8 +225,10 @@ class Store:
         self._merge_leftovers()
         self.con.execute(
             "UPDATE ingest_runs SET status = 'interrupted', message = ? WHERE status = 'running'",
-            ["interrupted: the process ended before this run finished (found when the next "
-             "run began; what it had committed is kept)"],
+            [
+                "interrupted: the process ended before this run finished (found when the next "
+                "run began; what it had committed is kept)"
+            ],
         )
         # max+1, not a sequence: a sequence's position is not reliably restored when
         # the write-ahead log of a killed process is replayed. One writer at a time
@@ -195,6 +251,7 @@ class Store:
         self._seq = 0
         self._repeats.reset()
         self._limit_memory(INGEST_MEMORY)
+        self._shared()
         return RunInfo(run_id, source_path, fmt)
 
     def _limit_memory(self, nbytes: int | None) -> None:
@@ -202,6 +259,7 @@ class Store:
         user chose one."""
         if self.memory_limit:
             return
+        self._memory = nbytes
         if nbytes is None:
             self.con.execute("RESET memory_limit")
         else:
@@ -242,8 +300,10 @@ class Store:
             self.con.execute("ROLLBACK")
             self.stage.discard_pending()
             raise
-        if commit:
+        # Shared: every batch commits (a group would hold the file for the whole group).
+        if commit or self.share:
             self.commit()
+            self._shared()
         return self._seq - before
 
     def commit(self) -> None:
@@ -305,8 +365,10 @@ class Store:
         self, run: RunInfo, *, checksum: str | None, status: str = "done", message: str = ""
     ) -> dict[str, Any]:
         self.commit()
-        # Whatever the status: what was read is kept.
-        self._merge(run.run_id)
+        # Whatever the status: what was read is kept. (A run that staged nothing, a file
+        # of rejects only, has nothing to merge: its checkpoint would cost most of it.)
+        if self.stage.rows():
+            self._merge(run.run_id)
         self._limit_memory(None)
         self.con.execute("BEGIN TRANSACTION")
         self.con.execute(
@@ -322,7 +384,9 @@ class Store:
                 [run.source_path, run.source_path.rstrip("/") + "/", run.run_id],
             )
         self.con.execute("COMMIT")
-        return self.run(run.run_id)
+        row = self.run(run.run_id)
+        self._shared()
+        return row
 
     def run(self, run_id: int) -> dict[str, Any]:
         rows = self.arrow("SELECT * FROM ingest_runs WHERE run_id = ?", [run_id]).to_pylist()
