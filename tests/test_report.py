@@ -25,7 +25,7 @@ def add_run(store: Store) -> None:
     store.con.execute(
         "INSERT INTO ingest_runs (run_id, source_path, format, records_read, stored, duplicate,"
         " rejected, empty, status, started_at, finished_at) VALUES (1, 'data/<x>.json',"
-        " 'weibo_api', 20, 19, 0, 1, 0, 'done', ?, ?)",
+        " 'weibo-api', 20, 19, 0, 1, 0, 'done', ?, ?)",
         [t, t],
     )
 
@@ -192,7 +192,7 @@ def test_report_is_in_its_language(report_store: Store) -> None:
     assert "| 2011 | 3 | 4 | 4.0× |" in md  # a ratio with its unit
     assert md.count("(政务账号)") == len(make(report_store, "zh").headline)
     for raw in ("group_rank", "rank_change", "cumulative_yoy", "power_rank", "over_100000",
-                "kendall_tau", "weibo_api", "| done |"):  # fmt: skip
+                "kendall_tau", "weibo-api", "| done |"):  # fmt: skip
         assert raw not in md, raw
     en = render_markdown(make(report_store, "en"))
     assert "Counts are of the government accounts" in en and "All times are Beijing time." in en

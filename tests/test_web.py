@@ -92,7 +92,7 @@ def build_web_store(path: Path, *, index_table: bool = False) -> Path:
         )
         con.execute(
             "INSERT INTO ingest_runs (run_id, source_path, format, records_read, stored, duplicate,"
-            " rejected, empty, status, started_at) VALUES (1,'dump.jsonl','weibo_api',10,9,0,1,0,"
+            " rejected, empty, status, started_at) VALUES (1,'dump.jsonl','weibo-api',10,9,0,1,0,"
             "'done',?)",
             [_ts("2012-01-01 00:00")],
         )

@@ -68,6 +68,9 @@ BURSTS_SCHEMA = pa.schema(
 )
 TOTALS_SCHEMA = pa.schema([("bucket", pa.timestamp("us", tz="UTC")), ("texts", pa.int64())])
 METHODS = ("threshold", "kleinberg")
+# Why a result of bursts() is empty, in its schema metadata (see why_empty): an empty table
+# alone does not tell "no burst" from "no posts in that period".
+REASON = b"govweibo.reason"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -474,4 +477,40 @@ def bursts(
     if per is not None and out.num_rows:
         start = out.column("start").to_pylist()
         out = out.filter(pa.array([per.start_utc <= x < per.end_utc for x in start]))
+    if out.num_rows == 0:
+        reason = _empty_reason(source, per, counts.num_rows, kind, unit, min_count)
+        out = out.replace_schema_metadata({REASON: reason.encode("utf-8")})
     return out
+
+
+def why_empty(result: pa.Table) -> str | None:
+    """Why a result of bursts() has no rows (the store's span when the period has no
+    posts, or that no term rose enough), or None."""
+    reason = (result.schema.metadata or {}).get(REASON)
+    return reason.decode("utf-8") if reason else None
+
+
+def _empty_reason(
+    source: Any, per: Period | None, counted: int, kind: str, unit: str, min_count: int
+) -> str:
+    from govweibo.labels import beijing
+
+    where = f"in {per.label}" if per is not None else "in the store"
+    if counted:
+        return (
+            f"no burst {where}: no {kind[:-1]}'s count in one {unit} reached {min_count} "
+            "and rose above its baseline (try --min-count, --k or --unit day)"
+        )
+    table, has = tables_of(source)
+    if not has("posts"):
+        return "the store holds no posts"
+    posts = table("posts")
+    span = posts.aggregate(lo=posts.created_at.min(), hi=posts.created_at.max()).to_pyarrow()
+    lo, hi = span.column("lo")[0].as_py(), span.column("hi")[0].as_py()
+    if lo is None:
+        return "the store holds no posts"
+    held = f"the store holds posts from {beijing(lo)[:10]} to {beijing(hi)[:10]} (Beijing time)"
+    if per is not None and (beijing(hi)[:10] < per.start.isoformat() or
+                            beijing(lo)[:10] >= per.end.isoformat()):  # fmt: skip
+        return f"no posts {where}: {held}"
+    return f"no {kind} {where} ({held})"

@@ -260,7 +260,8 @@ def bursts_cmd(
     parquet_dir: Path | None,
 ) -> None:
     """Keywords or #topics# whose volume rises above their baseline (see --method)."""
-    from govweibo.analyses.bursts import bursts
+    from govweibo.analyses.bursts import bursts, why_empty
+    from govweibo.cli.common import err_console
 
     with open_source(ctx, engine, parquet_dir) as source:
         t = bursts(
@@ -275,6 +276,9 @@ def bursts_cmd(
             min_count=min_count,
         )
     show("Bursts", t, limit)
+    hint = why_empty(t)
+    if hint:  # on stderr: csv/json output stays the table alone
+        err_console.print(hint, markup=False)
 
 
 COMMANDS = [
