@@ -172,3 +172,17 @@ def test_documented_accuracy_on_the_labelled_set() -> None:
     ev = evaluate([refs[i]["label"] for i in test_idx], stance([texts[i] for i in test_idx]))
     assert ev.per_class["denies"]["precision"] == pytest.approx(0.814, abs=0.003)
     assert ev.per_class["denies"]["recall"] == pytest.approx(0.729, abs=0.003)
+
+
+def test_demo_world_debunk_and_rumour() -> None:
+    """The demo world's official clarification and its reposts deny; the rumour asserts.
+    (Not counted as real data: the texts are the synthesiser's.)"""
+    from govweibo.synth import events
+
+    assert stance_one(events.CLARIFY_TEXT)[0] == "denies"
+    assert stance_one(events.RUMOUR_TEXT)[0] == "asserts"
+    reposts = events._CLARIFY_REPOSTS
+    got = {t: stance_one(t)[0] for t in reposts}
+    assert {t for t, lb in got.items() if lb != "denies"} <= {"转发微博"}
+    # A bare repost in a chain whose nearest link is a denial denies.
+    assert stance_one("转发微博//@广州发布:" + events.CLARIFY_TEXT)[0] == "denies"
