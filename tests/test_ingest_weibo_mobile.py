@@ -214,3 +214,18 @@ def test_forced_format_on_jsonl_of_bodies(store: Store) -> None:
     s = ingest(store, [DIR / "spool-search.jsonl"], options=OPTS, fmt="weibo-mobile")
     assert (s.total("stored"), s.total("rejected"), s.total("empty")) == (1, 3, 2)
     assert set(rows(store, "posts", "post_id")) == {"4579792150070482"}
+
+
+def test_an_author_once_per_batch() -> None:
+    from govweibo.ingest.base import Source
+
+    page = DIR / "getIndex-1076031234567890-p1.json"
+    (batch,) = WeiboMobileReader().read(Source(page, CRAWL), OPTS)
+    assert batch.primary["posts"].num_rows == 4
+    # Four statuses by one account and an original by another: two accounts, two
+    # observations, not five.
+    assert sorted(batch.secondary["accounts"].column("account_id").to_pylist()) == [
+        "1234567890",
+        "2345678901",
+    ]
+    assert batch.secondary["account_observations"].num_rows == 2

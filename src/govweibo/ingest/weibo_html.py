@@ -178,6 +178,11 @@ class Context:
     now: datetime
     stats: Counter[str] = field(default_factory=Counter)
     longtexts: dict[str, str] = field(default_factory=dict)
+    # User objects mapped in this batch, by (id, crawl time): a timeline repeats its
+    # author in every status, and the rows are made (and staged) once.
+    users: dict[tuple[str, datetime], tuple[dict[str, Any], list[Any]]] = field(
+        default_factory=dict
+    )
 
     def time(self, text: Any, post_id: str | None, label: str) -> datetime | None:
         """A shown time resolved against the crawl time; the id's second where the text
@@ -200,6 +205,15 @@ def user_records(user: Any, ctx: Context, label: str) -> list[Any]:
     aid = id_of(user, "idstr", "id", "_id")
     if aid is None:
         raise FieldError(f"{label}.id")
+    seen = ctx.users.get((aid, ctx.now))
+    if seen is not None and seen[0] == user:
+        return list(seen[1])  # the same row objects: _finish keeps one of each
+    rows = _user_rows(user, aid, ctx, label)
+    ctx.users[(aid, ctx.now)] = (user, rows)
+    return list(rows)
+
+
+def _user_rows(user: dict[str, Any], aid: str, ctx: Context, label: str) -> list[Any]:
     created = user.get("created_at")
     created_at = None
     if created:
@@ -395,8 +409,11 @@ def json_units(source: Source, chunk_bytes: int) -> Iterator[tuple[int, Any, str
         return
     carry = head
     line_no = 0
+    # Lines are cut from blocks of at most 8 MB: the block and its lines are what a
+    # JSON-lines file holds in memory at once, whatever its size.
+    block_bytes = min(chunk_bytes, 8 << 20)
     while True:
-        block = reader.read(chunk_bytes)
+        block = reader.read(block_bytes)
         lines = (carry + block).split(b"\n")
         if block:
             carry = lines.pop()
@@ -458,7 +475,7 @@ def read_responses(
         when = record_time(doc) if record_time else None
         if when is not None:
             used_record_time = True
-            ctx = Context(base.platform, when, base.stats, base.longtexts)
+            ctx = Context(base.platform, when, base.stats, base.longtexts, base.users)
         try:
             found = units(doc, ctx)
         except FieldError as exc:
@@ -481,6 +498,7 @@ def read_responses(
         if len(records) >= BATCH_RECORDS:
             yield _finish(batch, records, nested)
             batch, records, nested = Batch(), [], []
+            base.users.clear()
     yield _finish(batch, records, nested)
     source.notes["time_basis"] = (
         f"crawl_time ({basis} where a record has none)" if used_record_time else basis
@@ -528,7 +546,9 @@ def longtext_post(text: Any, post_id: str | None, ctx: Context) -> Post:
 def _finish(batch: Batch, records: list[Any], nested: list[Any]) -> Batch:
     for table, rows in model.group_records(records).items():
         batch.primary[table] = model.records_to_table(table, rows)
-    for table, rows in model.group_records(nested).items():
+    # A user's rows come once per batch, however many statuses carry the user.
+    unique = list({id(r): r for r in nested}.values())
+    for table, rows in model.group_records(unique).items():
         batch.secondary[table] = model.records_to_table(table, rows)
     return batch
 

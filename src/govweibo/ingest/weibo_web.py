@@ -38,10 +38,10 @@ from govweibo.ingest.weibo_html import (
 )
 from govweibo.model import Batch
 
+# Not "like_counts": Sina open-API comments have it too.
 _MARKERS = (
     '"text_raw"',
     '"mblogid"',
-    '"like_counts"',
     '"http_code"',
     '"followers_count_str"',
     '"pc_new"',
