@@ -58,7 +58,7 @@ def test_folder(store: Store) -> None:
     assert all(f.format == "weibo-web" and f.status == "done" for f in s.files)
     assert s.total("rejected") == 0
     assert by_file["mymblog-1234567890-p1.json"].records_read == 4
-    assert "long_text=1" in by_file["mymblog-1234567890-p1.json"].message
+    assert "long_text=1; longtext_files_beside=1" in by_file["mymblog-1234567890-p1.json"].message
     assert by_file["mymblog-1234567890-p2.json"].empty == 1  # an empty page
     assert by_file["mymblog-1234567890-p3.json"].empty == 1  # the login wall
 

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -178,11 +180,21 @@ class Context:
     now: datetime
     stats: Counter[str] = field(default_factory=Counter)
     longtexts: dict[str, str] = field(default_factory=dict)
+    longtext_files: dict[str, Path] = field(default_factory=dict)
     # User objects mapped in this batch, by (id, crawl time): a timeline repeats its
     # author in every status, and the rows are made (and staged) once.
     users: dict[tuple[str, datetime], tuple[dict[str, Any], list[Any]]] = field(
         default_factory=dict
     )
+
+    def long_text(self, post_id: str) -> str | None:
+        """The whole text of a long post from a longtext file beside the one being read."""
+        if post_id not in self.longtexts and post_id in self.longtext_files:
+            text = read_longtext(self.longtext_files[post_id])
+            if text:
+                self.longtexts[post_id] = text
+                self.stats["longtext_files_beside"] += 1
+        return self.longtexts.get(post_id)
 
     def time(self, text: Any, post_id: str | None, label: str) -> datetime | None:
         """A shown time resolved against the crawl time; the id's second where the text
@@ -265,10 +277,12 @@ def status_records(status: Any, ctx: Context, label: str = "") -> tuple[Post, li
     elif not label:
         raise FieldError("user", "missing (no author)")
     long_text = status.get("longText")
-    text = ctx.longtexts.get(post_id)
-    if text is None and isinstance(long_text, dict):
-        text = clean_text(long_text.get("longTextContent") or long_text.get("content"))
     long = bool(status.get("isLongText"))
+    text = None
+    if isinstance(long_text, dict):
+        text = clean_text(long_text.get("longTextContent") or long_text.get("content"))
+    if long and not text:
+        text = ctx.long_text(post_id)
     truncated = long and text is None
     if text is None:
         raw = status.get("text_raw")
@@ -458,7 +472,7 @@ def read_responses(
     base = Context(opts.platform or "weibo", source.observed_at)
     basis = "observed-at" if opts.observed_at is not None else "file mtime"
     used_record_time = False
-    base.longtexts.update(sibling_longtexts(source.path, base))
+    base.longtext_files = sibling_longtexts(source.path)
     batch = Batch()
     records: list[Any] = []
     nested: list[Any] = []
@@ -475,7 +489,9 @@ def read_responses(
         when = record_time(doc) if record_time else None
         if when is not None:
             used_record_time = True
-            ctx = Context(base.platform, when, base.stats, base.longtexts, base.users)
+            ctx = Context(
+                base.platform, when, base.stats, base.longtexts, base.longtext_files, base.users
+            )
         try:
             found = units(doc, ctx)
         except FieldError as exc:
@@ -503,7 +519,7 @@ def read_responses(
     source.notes["time_basis"] = (
         f"crawl_time ({basis} where a record has none)" if used_record_time else basis
     )
-    for key in ("time_from_id", "long_text", "retweeted_without_user"):
+    for key in ("time_from_id", "long_text", "longtext_files_beside", "retweeted_without_user"):
         if base.stats[key]:
             source.notes[key] = base.stats[key]
 
@@ -579,33 +595,44 @@ def longtext_body(doc: Any) -> str | None:
     return None
 
 
-def sibling_longtexts(path: Path, ctx: Context) -> dict[str, str]:
-    """Long texts saved beside `path` as longtext-<id>.json / extend-<id>.json, by post
-    id: a timeline file shows long posts truncated, and the store keeps the first text
-    it saw, so the join happens here, while reading."""
-    out: dict[str, str] = {}
-    if path.name.lower().startswith(("longtext", "extend")):
-        return out
+@lru_cache(maxsize=64)
+def _longtext_index(folder: str, mtime_ns: int) -> dict[str, Path]:
+    """Longtext responses in `folder` (longtext-<id>.json, extend-<id>.json) by post id;
+    listed once per folder state, not once per file read (mtime_ns keys the cache)."""
+    out: dict[str, Path] = {}
     try:
-        siblings = [
-            p for p in path.parent.iterdir() if p.name.lower().startswith(("longtext", "extend"))
-        ]
+        names = [e for e in os.scandir(folder) if e.name.lower().startswith(("longtext", "extend"))]
     except OSError:
         return out
-    for sib in siblings:
-        pid = id_from_name(sib)
-        if pid is None or sib.stat().st_size > 4 << 20:
-            continue
-        try:
-            body = longtext_body(json.loads(sib.read_bytes().decode("utf-8-sig")))
-        except (OSError, ValueError):
-            continue
-        text = clean_text(body)
-        if text:
-            out[pid] = text
-    if out:
-        ctx.stats["longtext_files_beside"] = len(out)
+    for entry in names:
+        pid = id_from_name(Path(entry.path))
+        if pid is not None:
+            out[pid] = Path(entry.path)
     return out
+
+
+def sibling_longtexts(path: Path) -> dict[str, Path]:
+    """The longtext files saved beside `path`, by post id: a timeline file shows long
+    posts cut short, and the store keeps the first text it saw, so the join happens here,
+    while reading (Context.long_text reads a file only for a post that needs it)."""
+    if path.name.lower().startswith(("longtext", "extend")):
+        return {}
+    try:
+        mtime = path.parent.stat().st_mtime_ns
+    except OSError:
+        return {}
+    return _longtext_index(str(path.parent.resolve()), mtime)
+
+
+def read_longtext(path: Path) -> str | None:
+    """The whole text in a longtext file, or None where it holds none (or is no such file)."""
+    try:
+        if path.stat().st_size > 4 << 20:
+            return None
+        body = longtext_body(json.loads(path.read_bytes().decode("utf-8-sig")))
+    except (OSError, ValueError):
+        return None
+    return clean_text(body) or None
 
 
 def is_comment(item: dict[str, Any]) -> bool:
