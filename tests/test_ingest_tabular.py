@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FIXTURES
+from conftest import FIXTURES, shared_data
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -265,3 +265,27 @@ def test_walk_finds_every_value_by_its_path(record: dict[str, Any]) -> None:
         assert walk(record, path) == value
     assert walk(record, "no_such") is not None  # the missing marker, never a value
     assert walk(record, "no_such") is walk(record, "q.r")
+
+
+@pytest.mark.realdata
+def test_real_emotion_lines_through_a_mapping(store: Store, tmp_path: Path) -> None:
+    data = shared_data("emotion") / "weibo_emotion_test.jsonl"
+    mapping = write(
+        tmp_path / "m.toml",
+        """
+table = "posts"
+platform = "clue-emotion"
+[columns]
+post_id = "id"
+text = "content"
+author_id = {const = "unknown"}
+source = {from = "stem"}
+""",
+    )
+    opts = ReadOptions(mapping=mapping, observed_at=OBSERVED)
+    [f] = ingest(store, [data], fmt="jsonl", options=opts).files
+    assert (f.records_read, f.stored, f.rejected, f.empty) == (3967, 3967, 0, 0)
+    first = store.con.execute(
+        "SELECT post_id, author_id, source, text FROM posts WHERE post_id = '0'"
+    ).fetchone()
+    assert first == ("0", "unknown", "weibo_emotion_test", "其实我愿意吞声忍气，但却怕被看不起。")
