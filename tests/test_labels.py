@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from datetime import UTC, datetime, timedelta
 from importlib import resources
@@ -16,13 +17,22 @@ def _doc(lang: str) -> dict:
     return tomllib.loads((resources.files("govweibo.labels") / f"{lang}.toml").read_text("utf-8"))
 
 
+def _keys(doc: dict, prefix: str = "") -> set[str]:
+    out = set()
+    for k, v in doc.items():
+        out |= _keys(v, f"{prefix}{k}.") if isinstance(v, dict) else {prefix + k}
+    return out
+
+
 def test_both_languages_have_the_same_keys() -> None:
-    zh, en = _doc("zh"), _doc("en")
-    for part in ("headers", "text"):
-        assert set(zh[part]) == set(en[part]), part
-    assert {k: set(v) for k, v in zh["values"].items()} == {
-        k: set(v) for k, v in en["values"].items()
-    }
+    """Every label exists in both languages (a page in one language never falls back)."""
+    zh, en = _keys(_doc("zh")), _keys(_doc("en"))
+    assert zh == en, sorted(zh ^ en)
+    for lang in labels.LANGS:  # and the texts the pages format take the same fields
+        for section in ("text", "report", "web"):
+            for key in labels.texts(section, "zh"):
+                fields = set(re.findall(r"{(\w+)}", labels.texts(section, "zh")[key]))
+                assert fields == set(re.findall(r"{(\w+)}", labels.texts(section, lang)[key]))
 
 
 def test_headers_are_labels_not_codes() -> None:
