@@ -12,7 +12,7 @@ from govweibo import model
 from govweibo.collect import watch_add, watch_list
 from govweibo.store import SCHEMA_VERSION, Store
 from govweibo.store.inspect import status
-from govweibo.store.schema import COLLECT_TABLES, MIGRATIONS
+from govweibo.store.schema import COLLECT_TABLES, MIGRATIONS, OBSERVE_TABLES
 
 WHEN = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 # The DDL collect/state.py ran on first use before schema version 2, verbatim.
@@ -62,11 +62,12 @@ def test_v1_store_migrates_to_current(tmp_path: Path, with_collector: bool) -> N
     path = tmp_path / "v1.duckdb"
     v1_store(path, with_collector=with_collector)
     with Store(path) as store:
-        assert store.schema_version() == SCHEMA_VERSION == 6
+        assert store.schema_version() == SCHEMA_VERSION == 7
         assert all(store.has_table(t) for t in COLLECT_TABLES)
+        assert all(store.has_table(t) for t in OBSERVE_TABLES)  # version 7
         assert not any(store.has_table(f"_stage_{t}") for t in model.DATA_TABLES)  # version 6
         info = status(store)
-        assert info.schema_version == 6 and info.counts["posts"] == 1
+        assert info.schema_version == 7 and info.counts["posts"] == 1
         expected = 1 if with_collector else 0
         assert info.collect_counts == {
             "watch_list": expected, "collect_cursors": expected, "collect_log": expected
@@ -77,7 +78,7 @@ def test_v1_store_migrates_to_current(tmp_path: Path, with_collector: bool) -> N
             ["5000000001", "辟谣"] if with_collector else ["辟谣"]
         )
     with Store(path) as again:  # reopening does not migrate twice
-        assert again.schema_version() == 6
+        assert again.schema_version() == 7
 
 
 def test_status_of_a_read_only_v1_store_skips_missing_collector_tables(tmp_path: Path) -> None:
@@ -168,7 +169,7 @@ def test_v6_merges_what_a_killed_run_left_in_the_stage_tables(tmp_path: Path) ->
     )
     con.close()
     with Store(path) as store:
-        assert store.schema_version() == 6
+        assert store.schema_version() == SCHEMA_VERSION
         assert not store.has_table("_stage_posts")
         rows = store.arrow("SELECT post_id, text, reposts FROM posts ORDER BY post_id").to_pylist()
     assert rows == [

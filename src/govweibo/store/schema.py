@@ -11,7 +11,7 @@ from govweibo import model
 from govweibo.errors import StoreError
 from govweibo.store import keys
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 
 def duck_type(t: pa.DataType) -> str:
@@ -153,8 +153,43 @@ def _v6(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f'DROP TABLE "{stage_table(name)}"')
 
 
+# The observer's own state (govweibo.observe), not canonical data: its alerts (one row
+# per kind and subject, kept across cycles), cycle bookkeeping, and the hourly term
+# counts of recent posts with the posts already counted (so a cycle reads what arrived,
+# not the store). Fixed DDL, like COLLECT_TABLES.
+OBSERVE_TABLES: dict[str, str] = {
+    "alerts": """CREATE TABLE IF NOT EXISTS alerts (
+        alert_id BIGINT NOT NULL, kind VARCHAR NOT NULL, subject VARCHAR NOT NULL,
+        title VARCHAR, evidence VARCHAR, first_seen TIMESTAMPTZ NOT NULL,
+        last_seen TIMESTAMPTZ NOT NULL, first_cycle BIGINT, last_cycle BIGINT,
+        state VARCHAR NOT NULL, state_changed_at TIMESTAMPTZ, delivered_at TIMESTAMPTZ,
+        PRIMARY KEY (kind, subject))""",
+    "observe_state": """CREATE TABLE IF NOT EXISTS observe_state (
+        key VARCHAR PRIMARY KEY, value VARCHAR)""",
+    "observe_terms": """CREATE TABLE IF NOT EXISTS observe_terms (
+        hour TIMESTAMPTZ NOT NULL, term VARCHAR NOT NULL, n BIGINT NOT NULL,
+        PRIMARY KEY (hour, term))""",
+    "observe_seen": """CREATE TABLE IF NOT EXISTS observe_seen (
+        platform VARCHAR NOT NULL, post_id VARCHAR NOT NULL, hour TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (platform, post_id))""",
+}
+
+
+def _v7(con: duckdb.DuckDBPyConnection) -> None:
+    for ddl in OBSERVE_TABLES.values():
+        con.execute(ddl)
+
+
 # Each migration takes the store from version i-1 to i; append, never edit.
-MIGRATIONS: list[Callable[[duckdb.DuckDBPyConnection], None]] = [_v1, _v2, _v3, _v4, _v5, _v6]
+MIGRATIONS: list[Callable[[duckdb.DuckDBPyConnection], None]] = [
+    _v1,
+    _v2,
+    _v3,
+    _v4,
+    _v5,
+    _v6,
+    _v7,
+]
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
 
