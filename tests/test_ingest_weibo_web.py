@@ -13,6 +13,8 @@ import pytest
 from conftest import FIXTURES
 
 from govweibo.ingest import ReadOptions, detect, ingest
+from govweibo.ingest.weibo_html import FieldError
+from govweibo.ingest.weibo_mobile import mobile_units
 from govweibo.ingest.weibo_web import WeiboWebReader, web_units
 from govweibo.store import Store
 
@@ -50,6 +52,15 @@ def test_shapes() -> None:
     assert web_units({"ok": -100, "url": "https://weibo.com/login.php"}, None) == []
     longtext = web_units({"ok": 1, "http_code": 200, "data": {"longTextContent": "全文"}}, "42")
     assert longtext == [("longtext", "全文", {"post_id": "42"})]
+    # Either site's pages read with the other's format.
+    mobile = json.loads(
+        (FIXTURES / "weibo_mobile" / "getIndex-1076031234567890-p1.json").read_text()
+    )
+    assert [k for k, _, _ in web_units(mobile, None)] == ["status"] * 4
+    assert [k for k, _, _ in mobile_units(page, None)] == ["status"] * 4
+    with pytest.raises(FieldError) as err:
+        web_units({"ok": 1, "data": {"foo": 1}}, None)
+    assert err.value.field == "data"
 
 
 def test_folder(store: Store) -> None:

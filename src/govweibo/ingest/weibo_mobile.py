@@ -97,6 +97,8 @@ def mobile_units(doc: Any, named: str | None) -> list[Unit]:
         out.extend(card_units(data["cards"]))
     if isinstance(data.get("data"), list):
         out.extend(item_units(data["data"], named))
+    if isinstance(data.get("list"), list):  # weibo.com's mymblog read with this format
+        out.extend((STATUS, s, {}) for s in data["list"])
     if "longTextContent" in data:
         pid = id_of(data, "idstr", "id", "mid")
         post_id = numeric_post_id(pid) if pid else named
@@ -104,7 +106,7 @@ def mobile_units(doc: Any, named: str | None) -> list[Unit]:
     elif "created_at" in data and ("text" in data or "text_raw" in data):
         out.append((STATUS, data, {}))
     if not out and not _known_empty(data):
-        raise FieldError("data", "not an m.weibo.cn response this reader knows")
+        raise FieldError("data", "not an m.weibo.cn or weibo.com response this reader knows")
     return out
 
 

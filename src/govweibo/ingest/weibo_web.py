@@ -36,6 +36,7 @@ from govweibo.ingest.weibo_html import (
     json_name,
     read_responses,
 )
+from govweibo.ingest.weibo_mobile import mobile_units
 from govweibo.model import Batch
 
 # Not "like_counts": Sina open-API comments have it too.
@@ -107,4 +108,6 @@ def web_units(doc: Any, named: str | None) -> list[Unit]:
         return item_units(data["data"], named)
     if not data:
         return []
-    raise FieldError("data", "not a weibo.com ajax response this reader knows")
+    # An m.weibo.cn response read with this format (--format weibo-web, or detected by a
+    # field both sites write): its own shapes.
+    return mobile_units(doc, named)
