@@ -338,3 +338,21 @@ def test_missing_store_and_serve_refusal(tmp_path: Path) -> None:
         create_app(str(tmp_path / "nope.duckdb"))
     with pytest.raises(ConfigError):
         serve(str(tmp_path / "nope.duckdb"), host="192.168.1.5", port=1)
+
+
+def test_period_that_cannot_be_computed_says_how(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not precomputed and not computable here: the page says so and names the command."""
+    from govweibo.errors import AnalysisError
+    from govweibo.web import queries
+
+    def refuse(*_a: object, **_k: object) -> None:
+        raise AnalysisError("the engine cannot read this store")
+
+    monkeypatch.setattr(queries, "compute_index", refuse)
+    with TestClient(create_app(str(db))) as c:
+        r = c.get("/api/rankings", params={"period": "2011Q2"}).json()
+        assert r["total"] == 0 and r["notice"][0] == "not_precomputed"
+        page = c.get("/rankings", params={"period": "2011Q2", "lang": "en"}).text
+        assert "Period 2011Q2 is not precomputed" in page
+        assert "govweibo index --period 2011Q2" in page
+        assert "尚未预先计算" in c.get("/rankings", params={"period": "2011Q2", "lang": "zh"}).text
