@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from govweibo.ingest import ReadOptions, ingest
-from govweibo.ingest.rumdect import element_lines, looks_like_event
+from govweibo.ingest.rumdect import element_lines, looks_like_event, read_event
 from govweibo.ingest.runner import detect, plan
 from govweibo.store import Store
 
@@ -156,3 +156,25 @@ def test_element_lines_locate_every_element(records: list[dict[str, int]], data)
         text += json.dumps(rec) + (seps[i] if i < len(records) - 1 else "\n")
     text += "]"
     assert element_lines(text) == starts
+
+
+def test_values_written_as_text_are_read_and_nonsense_is_named() -> None:
+    base = {"mid": "3490158009573476", "uid": "1880069051", "t": "1349419208"}
+    records = [
+        {**base, "verified": "False", "verified_type": "-1", "picture": ["a.jpg", "b.jpg"]},
+        {**base, "mid": "3490158009573477", "parent": 3490158009573476, "verified": 1},
+        {**base, "mid": "3490158009573478", "verified": "maybe"},
+        {**base, "mid": "3490158009573479", "verified_type": "gov"},
+        {**base, "mid": "3490158009573480", "province": "广东"},
+    ]
+    got = read_event(Path("e.json"), json.dumps(records).encode())
+    assert got.read == 5 and got.root == "3490158009573476"
+    first, second = got.posts
+    assert first[2] == 1349419208 * 1_000_000 and first[10] == 2  # two pictures
+    assert second[8] == "3490158009573476"  # a numeric parent, as text
+    assert got.accounts[0][3:5] == (False, -1) and got.accounts[1][3] is True
+    assert [(r.item, r.field) for r in got.rejects] == [
+        (2, "verified"),
+        (3, "verified_type"),
+        (4, "province"),
+    ]

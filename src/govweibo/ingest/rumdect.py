@@ -141,6 +141,34 @@ def _text(rec: dict[str, Any], name: str) -> str | None:
     raise RumdectError(name, f"field '{name}': not a string: {str(value)[:40]!r}")
 
 
+def _flag(rec: dict[str, Any], name: str) -> bool | None:
+    value = rec.get(name)
+    if value is None or type(value) is bool:
+        return value
+    if type(value) is int and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in ("true", "false", "1", "0"):
+        return value.strip().lower() in ("true", "1")
+    raise RumdectError(name, f"field '{name}': not true or false: {str(value)[:40]!r}")
+
+
+def _small_int(rec: dict[str, Any], name: str) -> int | None:
+    value = rec.get(name)
+    if value is None or type(value) is int:
+        return value
+    if isinstance(value, str) and re.fullmatch(r"-?\d{1,9}", value.strip()):
+        return int(value)
+    raise RumdectError(name, f"field '{name}': not an integer: {str(value)[:40]!r}")
+
+
+def _pictures(value: Any) -> int:
+    # A picture URL (the set keeps one at most: "has pictures", not how many), or a
+    # list of them.
+    if isinstance(value, list):
+        return len(value)
+    return 1 if isinstance(value, str) and value.strip() else 0
+
+
 def _code(rec: dict[str, Any], name: str) -> str | None:
     value = rec.get(name)
     if value is None or value == "":
@@ -268,16 +296,12 @@ def _add(out: _Event, i: int, rec: Any) -> None:
     text = _text(rec, "text") or _text(rec, "original_text")
     reposts, comments, likes = _counts(rec, _COUNTS)
     user_counts = _counts(rec, _USER_COUNTS)
-    vt = rec.get("verified_type")
-    if vt is not None and (not isinstance(vt, int) or isinstance(vt, bool)):
-        raise RumdectError("verified_type", f"field 'verified_type': not an integer: {vt!r}")
-    verified = rec.get("verified")
     account = (
         uid,
         _text(rec, "screen_name") or _text(rec, "username"),
         _text(rec, "user_description"),
-        bool(verified) if verified is not None else None,
-        vt,
+        _flag(rec, "verified"),
+        _small_int(rec, "verified_type"),
         _code(rec, "province"),
         _code(rec, "city"),
         _text(rec, "user_location"),
@@ -297,8 +321,7 @@ def _add(out: _Event, i: int, rec: Any) -> None:
             None if i == 0 else out.root,
             None if i == 0 else (parent_id or out.root),
             _CHAIN.findall(text) if text and "//@" in text else [],
-            # The set keeps one picture URL at most: "has pictures", not how many.
-            1 if isinstance(picture, str) and picture.strip() else 0,
+            _pictures(picture),
         )
     )
     out.root_stored = out.root_stored or i == 0
