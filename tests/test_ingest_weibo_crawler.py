@@ -9,8 +9,10 @@ import csv
 import shutil
 import sys
 from datetime import UTC, datetime
+from itertools import zip_longest
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 from click.testing import CliRunner
 from conftest import FIXTURES
@@ -19,7 +21,7 @@ from hypothesis import strategies as st
 
 from govweibo.cli import main
 from govweibo.ingest import ReadOptions, detect, ingest
-from govweibo.ingest.weibo_crawler_csv import clean_text, layouts, shape_of
+from govweibo.ingest.weibo_crawler_csv import clean_text, layouts, shape_masks
 from govweibo.store import Store
 
 HERE = FIXTURES / "weibo_crawler"
@@ -93,12 +95,20 @@ def test_the_live_photo_cell_the_header_does_not_name() -> None:
     """2025 rows under the 15-column header carry one cell more: read with it, not shifted."""
     shapes = layouts(headers(MAIN_15, False))
     assert [s.name for s in shapes] == ["header", "live-photo"]
-    header_row = ["1"] * 15 + ["True"]
-    live_row = ["1"] * 16 + ["False"] + ["2"] * 18
-    assert shape_of(header_row, shapes) is shapes[0]
-    assert shape_of(live_row, shapes) is shapes[1]
     assert shapes[1].index["日期"] == shapes[0].index["日期"] + 1
-    assert shape_of(["1"] * 12, shapes) is None
+    rows = [
+        ["1"] * 15 + ["True"],  # as the header says
+        ["1"] * 16 + ["False"] + ["2"] * 18,  # one cell more
+        ["1"] * 20,  # neither: no True/False where either layout puts it
+    ]
+    cells = [pa.array(col, pa.string()) for col in zip_longest(*rows)]
+    cells += [pa.nulls(3, pa.string())] * 4
+    masks = [m.to_pylist() for m in shape_masks(cells, shapes)]
+    assert masks == [[True, False, False], [False, True, False]]
+    only = layouts(MAIN_15)  # originals only: told apart by length
+    cells = [pa.array(col, pa.string()) for col in zip_longest(["1"] * 14, ["1"] * 16)]
+    cells += [pa.nulls(2, pa.string())] * 4
+    assert [m.to_pylist() for m in shape_masks(cells, only)] == [[True, False], [False, True]]
 
 
 @pytest.mark.parametrize(
@@ -235,7 +245,7 @@ def test_bad_rows_quarantined_with_line_and_field(store: Store, tmp_path: Path) 
         ["abc", *base[1:]],  # not an id
         ["5139330465009682", *base[1:9], "很多", *base[10:]],  # not a count
         ["201812", *base[1:7], "", *base[8:]],  # no time and an id from before 2012
-        ["5139330465009683", "短行"],  # too few cells
+        ["5139330465009683", *base[1:], "多", "余"],  # two cells past the header
         [""] * 15,  # empty
     ]
     with path.open("w", encoding="utf-8-sig", newline="") as f:

@@ -28,9 +28,9 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import zip_longest
 from typing import Any
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -123,17 +123,35 @@ def layouts(cols: list[str]) -> list[Layout]:
     return out
 
 
-def shape_of(row: list[str], shapes: list[Layout]) -> Layout | None:
-    """The layout a row is written in, or None (a row that fits none is quarantined)."""
+def shape_masks(cells: list[pa.Array], shapes: list[Layout]) -> list[pa.Array]:
+    """Per row, whether it is written in each layout (at most one holds). Where the crawl
+    kept reposts, the `是否原创` cell tells (True/False where the layout puts it); else the
+    row's length, an empty cell reading as NULL: no cell past the header's width is the
+    header's layout, exactly one is the live-photo one."""
+    n = len(cells[0])
+    nothing = pa.nulls(n, pa.string())
+
+    def cell(i: int) -> pa.Array:
+        return cells[i] if i < len(cells) else nothing
+
+    masks = []
     for shape in shapes:
         if shape.flag is not None:
-            if len(row) > shape.flag and row[shape.flag] in TRUE_FALSE:
-                return shape
-        elif len(row) == len(shape.index):
-            return shape
-    if shapes[0].flag is not None and len(row) == shapes[0].flag:
-        return shapes[0]  # a row cut before `是否原创`: the post alone
-    return None
+            mask = pc.is_in(cell(shape.flag), pa.array(TRUE_FALSE))
+            if shape is shapes[0]:
+                # A row cut before `是否原创` (never written so by the tool): the post alone.
+                cut = pc.and_(pc.is_null(cell(shape.flag)), pc.is_null(cell(shape.flag + 1)))
+                mask = pc.or_(mask, cut)
+        else:
+            width = len(shapes[0].index)
+            extra = len(shape.index) - width
+            mask = pc.is_null(cell(width + extra))
+            if extra:
+                mask = pc.and_(mask, pc.is_valid(cell(width + extra - 1)))
+        masks.append(pc.fill_null(mask, False))
+    for i in range(1, len(masks)):
+        masks[i] = pc.and_(masks[i], pc.invert(masks[0]))
+    return masks
 
 
 def text_lines(source: Source) -> Iterator[str]:
@@ -177,76 +195,79 @@ class Crawl:
 
 
 def read_posts(source: Source, crawl: Crawl) -> Iterator[Batch]:
-    rows = csv.reader(text_lines(source))
-    header = next(rows, None)
+    """Rows in batches of BATCH_ROWS: DuckDB's CSV scanner cuts the file into cells
+    (every row padded to one width, short or long), Arrow does the rest."""
+    with source.path.open(encoding="utf-8-sig", newline="") as fh:
+        header = next(csv.reader(fh), None)
     if header is None:
         return
     cols = [h.strip().lstrip("\ufeff") for h in header]
     shapes = layouts(cols)
-    pending: list[tuple[int, Layout, list[str]]] = []
-    batch = Batch()
-    line = 1
-    for row in rows:
-        line += 1
-        if not any(cell.strip() for cell in row):
-            batch.empty += 1
-            continue
-        batch.records_read += 1
-        shape = shape_of(row, shapes)
-        if shape is None:
-            batch.rejects.append(
-                Reject(
-                    line,
-                    0,
-                    f"{len(row)} cells for {len(cols)} columns",
-                    "row",
-                    ",".join(row)[:2000],
-                )
-            )
-        else:
-            pending.append((line, shape, row))
-        if len(pending) >= BATCH_ROWS:
-            yield _convert(pending, batch, crawl, source)
-            pending, batch = [], Batch()
-    if pending or batch.records_read or batch.empty:
-        yield _convert(pending, batch, crawl, source)
+    width = max(len(s.index) + (s.flag is not None) for s in shapes) + 4
+    names = {f"c{i}": "VARCHAR" for i in range(width)}
+    con = duckdb.connect()
+    try:
+        result = con.execute(
+            "SELECT * FROM read_csv(?, columns=?, auto_detect=false, header=false, skip=1, "
+            "delim=',', quote='\"', escape='\"', null_padding=true)",
+            [str(source.path), names],
+        )
+        stream = result.to_arrow_reader(BATCH_ROWS)
+        record = 1
+        for chunk in stream:
+            yield _convert(chunk, record, shapes, len(cols), crawl)
+            record += chunk.num_rows
+    except duckdb.Error as exc:
+        raise IngestError(f"{source.path}: {str(exc).splitlines()[0]}") from None
+    finally:
+        con.close()
+    # Provenance: the file's hash, in a pass of its own (DuckDB read the bytes).
+    reader = source.open()
+    while reader.read(8 << 20):
+        pass
 
 
 def _columns(
-    pending: list[tuple[int, Layout, list[str]]],
-) -> tuple[dict[str, pa.Array], list[int], list[list[str]]]:
-    """The wanted cells of every row as string columns (rows grouped by layout)."""
-    groups: dict[str, list[tuple[int, Layout, list[str]]]] = {}
-    for item in pending:
-        groups.setdefault(item[1].name, []).append(item)
+    cells: list[pa.Array], shapes: list[Layout], masks: list[pa.Array]
+) -> dict[str, pa.Array]:
+    """The wanted cells of every row, each row read in its layout."""
     names = [*WANTED, "是否原创", "源用户id", "源用户昵称", *(RT + k for k in WANTED)]
-    parts: dict[str, list[pa.Array]] = {k: [] for k in names}
-    lines: list[int] = []
-    raws: list[list[str]] = []
-    for items in groups.values():
-        shape = items[0][1]
-        group_rows = [r for _, _, r in items]
-        cells = list(zip_longest(*group_rows))
-        lines.extend(n for n, _, _ in items)
-        raws.extend(group_rows)
-        for k in names:
+    n = len(cells[0])
+    out = {}
+    for k in names:
+        col = pa.nulls(n, pa.string())
+        for shape, mask in zip(shapes, masks, strict=True):
             i = shape.index.get(k) if k != "是否原创" else shape.flag
-            col = cells[i] if i is not None and i < len(cells) else None
-            parts[k].append(pa.array(col if col is not None else [None] * len(items), pa.string()))
-    return (
-        {k: pa.concat_arrays(v) if v else pa.array([], pa.string()) for k, v in parts.items()},
-        lines,
-        raws,
-    )
+            if i is not None and i < len(cells):
+                col = pc.if_else(mask, cells[i], col)
+        out[k] = col
+    return out
 
 
 def _convert(
-    pending: list[tuple[int, Layout, list[str]]], batch: Batch, crawl: Crawl, source: Source
+    chunk: pa.RecordBatch, record: int, shapes: list[Layout], header: int, crawl: Crawl
 ) -> Batch:
-    batch.bytes_read = source.reader.raw_bytes if source.reader else 0
-    if not pending:
+    batch = Batch()
+    cells = [pc.utf8_trim_whitespace(c) for c in chunk.columns]
+    cells = [pc.if_else(_has_text(c), c, NO_STR) for c in cells]
+    # DuckDB reads an empty cell as NULL: a row of them is an empty row.
+    filled = np.sum([_np(pc.is_valid(c)) for c in cells], axis=0)
+    empty = filled == 0
+    batch.empty = int(empty.sum())
+    batch.records_read = chunk.num_rows - batch.empty
+    masks = shape_masks(cells, shapes)
+    fits = np.any([_np(m) for m in masks], axis=0) & ~empty
+    lines = np.arange(record + 1, record + 1 + chunk.num_rows)
+    for i in np.flatnonzero(~fits & ~empty):
+        raw = ",".join(c[i].as_py() or "" for c in chunk.columns).rstrip(",")
+        reason = f"{int(filled[i])} filled cells fit no layout of the {header} columns"
+        batch.rejects.append(Reject(int(lines[i]), 0, reason, "row", raw[:2000]))
+    keep = pa.array(fits)
+    if not fits.any():
         return batch
-    cols, lines, raws = _columns(pending)
+    cols = {k: v.filter(keep) for k, v in _columns(cells, shapes, masks).items()}
+    lines = lines[fits]
+    raws = chunk.filter(keep)
     n = len(lines)
     post = _posts(cols, "", crawl, n)
     bad = post.pop("_error")
@@ -262,10 +283,10 @@ def _convert(
     ok = pc.is_null(bad)
     for i in np.flatnonzero(~_np(ok)):
         fld, reason = str(bad[i]).split("\x00", 1)
-        batch.rejects.append(Reject(lines[i], 0, reason, fld, ",".join(raws[i])[:2000]))
+        batch.rejects.append(Reject(int(lines[i]), 0, reason, fld, _raw(raws, int(i))))
     for i in np.flatnonzero(_np(pc.and_(rt_failed, ok))):
         fld, reason = str(rt_bad[i]).split("\x00", 1)
-        batch.rejects.append(Reject(lines[i], 1, reason, RT + fld, ",".join(raws[i])[:2000]))
+        batch.rejects.append(Reject(int(lines[i]), 1, reason, RT + fld, _raw(raws, int(i))))
     posts = _table(post).filter(ok)
     batch.primary["posts"] = posts
     keep_rt = pc.and_(pc.and_(has_rt, pc.is_null(rt_bad)), ok)
@@ -283,6 +304,11 @@ def _convert(
             authors.append(model.Account("weibo", uid, screen_name=(name or "").strip() or None))
     batch.secondary["accounts"] = model.records_to_table("accounts", authors)
     return batch
+
+
+def _raw(chunk: pa.RecordBatch, i: int) -> str:
+    """A row as it read (cells joined, trailing empty ones dropped), for the quarantine."""
+    return ",".join(c[i].as_py() or "" for c in chunk.columns).rstrip(",")[:2000]
 
 
 def _has_text(text: pa.Array) -> pa.Array:
