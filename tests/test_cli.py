@@ -71,6 +71,7 @@ def test_generic_csv_needs_and_uses_a_mapping(tmp_path: Path) -> None:
         "--mapping",
         str(FIXTURES / "generic_posts.toml"),
         str(FIXTURES / "generic_posts.csv"),
+        code=3,  # two of its rows are rejected
     )
     out = run(tmp_path, "status")
     assert "forum" in out

@@ -55,11 +55,14 @@ def settings(ctx: click.Context) -> Settings:
 @contextmanager
 def open_store(ctx: click.Context, *, read_only: bool = False) -> Iterator[Store]:
     s = settings(ctx)
+    # Writers hold the file only while they write, readers wait for it (store/lock.py).
     store = Store(
         s.db,
         read_only=read_only,
         threads=s.threads,
         memory_limit=s.memory_limit,
+        lock_wait=s.lock_wait,
+        share=not read_only,
     )
     try:
         yield store

@@ -83,11 +83,11 @@ def demo_cmd(
     print_summary(result.ingest)
     render_demo(result)
     if then_serve:
-        from govweibo.web import serve
+        from govweibo.cli.serve import web_serve
 
         # The writable store is closed above: DuckDB will not open it read-only while a
         # writable connection to it is open in this process.
-        serve(settings(ctx).db, "127.0.0.1", port, settings(ctx).token)
+        web_serve()(settings(ctx).db, "127.0.0.1", port, settings(ctx).token)
 
 
 def render_demo(result: object) -> None:

@@ -177,6 +177,7 @@ def collect_every(
             summaries.append(summary)
         if max_runs is not None and run >= max_runs:
             break
+        store.release()  # readers (serve, status) may open the store until the next run
         sleep(max(0.0, interval - (time.monotonic() - started)))
     return summaries
 

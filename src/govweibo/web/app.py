@@ -137,11 +137,32 @@ def _secure(resp: Response) -> Response:
     return resp
 
 
-def create_app(db_path: str, *, token: str = "", host: str = "127.0.0.1") -> FastAPI:
+class StoreSession:
+    """ASGI middleware: tells the app's Data when requests begin and end, so that the store
+    file is closed between requests when a writer waits for it (queries.Data)."""
+
+    def __init__(self, app: ASGIApp, data: Data):
+        self.app, self.data = app, data
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        self.data.enter()
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.data.leave()
+
+
+def create_app(
+    db_path: str, *, token: str = "", host: str = "127.0.0.1", lock_wait: float = 60.0
+) -> FastAPI:
     """The dashboard and API over the store at `db_path`, opened read-only.
 
     Binding beyond loopback (`host`) without a `token` raises ConfigError; with a token every
     request needs `Authorization: Bearer <token>`, the cookie, or `?token=` (sets the cookie).
+    While another process writes the store, a request waits up to `lock_wait` seconds for it.
     """
     if not token and not is_loopback(host):
         raise ConfigError(
@@ -150,7 +171,7 @@ def create_app(db_path: str, *, token: str = "", host: str = "127.0.0.1") -> Fas
         )
     # Not closed on lifespan shutdown: test clients run the lifespan once per `with` block
     # on the same app. The read-only connection ends with the process (or Data.close()).
-    store = Store(db_path, read_only=True)
+    store = Store(db_path, read_only=True, lock_wait=lock_wait)
     app = FastAPI(
         title="govweibo",
         description="Read-only API over a govweibo store: overview, rankings, accounts, health.",
@@ -158,13 +179,14 @@ def create_app(db_path: str, *, token: str = "", host: str = "127.0.0.1") -> Fas
         docs_url=None,  # Swagger UI loads from a CDN; the schema is at /openapi.json
         redoc_url=None,
     )
-    app.state.data = Data(store)
+    app.state.data = data = Data(store)
     app.state.token = token
     static = resources.files("govweibo.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     app.include_router(api.router)
     app.include_router(pages.router)
     _install_handlers(app)
+    app.add_middleware(StoreSession, data=data)
     app.add_middleware(Guard, token=token)
     return app
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from govweibo.analyses.index_periods import INDEX_TABLE
 from govweibo.analyses.rankings import group_rank_change
 from govweibo.errors import AnalysisError, GovweiboError, NotFoundError
 from govweibo.store import Store
+from govweibo.store.lock import writer_waiting
 
 LISTS: dict[str, tuple[str | None, str | None]] = {
     "overall": (None, None),
@@ -49,7 +51,20 @@ BASE_COLUMNS = (
 NAMED = ("sector", "level", "region", "kind", "province")
 MAX_CACHED = 256
 MAX_LISTS = 24  # whole ranking lists kept in memory (LRU)
+WATCH_S = 0.1  # how often an idle app looks for a writer waiting for the store
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+def _file_state(path: str) -> tuple[tuple[int, int], ...]:
+    """Size and modification time of the store file and its write-ahead log."""
+    out = []
+    for name in (path, path + ".wal"):
+        try:
+            st = os.stat(name)
+            out.append((st.st_size, st.st_mtime_ns))
+        except OSError:
+            out.append((0, 0))
+    return tuple(out)
 
 
 def clean(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -62,7 +77,13 @@ def clean(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 class Data:
-    """The app's view of one store: a thread-local cursor per worker and a result cache."""
+    """The app's view of one store: a thread-local cursor per worker and a result cache.
+
+    The file stays open between requests only while no writer waits for it: once one does
+    (store/lock.py), the connection closes as soon as no request is running, and the next
+    request reopens it, seeing what the writer committed; caches of whole-store aggregates
+    are dropped when the file has changed since they were computed.
+    """
 
     def __init__(self, store: Store):
         self.store = store
@@ -71,20 +92,67 @@ class Data:
         self._cache: dict[Any, Any] = {}
         self._lru: OrderedDict[Any, Any] = OrderedDict()
         self.compute_lock = threading.Lock()
+        self._running = 0  # requests in progress
+        self._generation = 0  # connections closed so far: a cursor of an older one is stale
+        self._opened_on = _file_state(store.path)
+        self._watcher: threading.Thread | None = None
 
     def view(self) -> Store:
         """A Store sharing the database, with this thread's own DuckDB cursor."""
         v = getattr(self._local, "view", None)
-        if v is None:
+        if v is None or self._local.generation != self._generation:
             with self._lock:
-                con = self.store.con.cursor()
+                reopened = not self.store.is_open
+                con = self.store.con.cursor()  # reopens a released store
+                if reopened and _file_state(self.store.path) != self._opened_on:
+                    # A writer has been at it: whole-store aggregates are out of date.
+                    self._cache.clear()
+                    self._lru.clear()
+                    self._opened_on = _file_state(self.store.path)
+                generation = self._generation
+                self._watch()
             v = object.__new__(Store)
             v.path, v.read_only, v.con, v._ibis = self.store.path, True, con, None
-            self._local.view = v
+            self._local.view, self._local.generation = v, generation
         return v
 
+    def enter(self) -> None:
+        """A request begins (the app's middleware calls this and `leave`)."""
+        with self._lock:
+            self._running += 1
+
+    def leave(self) -> None:
+        with self._lock:
+            self._running -= 1
+        self._let_writer_in()
+
+    def _let_writer_in(self) -> bool:
+        """Close the file when no request runs and a writer waits for it."""
+        if not self.store.is_open or self._running or not writer_waiting(self.store.path):
+            return False
+        with self._lock:
+            if self._running or not self.store.is_open:
+                return False
+            self.store.release()
+            self._generation += 1
+            return True
+
+    def _watch(self) -> None:
+        """While the file is open, look for a waiting writer also between requests."""
+        if self._watcher is not None and self._watcher.is_alive():
+            return
+
+        def run() -> None:
+            while self.store.is_open and not self._let_writer_in():
+                time.sleep(WATCH_S)
+
+        self._watcher = threading.Thread(target=run, name="govweibo-store-watch", daemon=True)
+        self._watcher.start()
+
     def close(self) -> None:
-        self.store.close()
+        with self._lock:
+            self.store.close()
+            self._generation += 1
 
     def cached(self, key: Any, fn: Callable[[], Any]) -> Any:
         if key in self._cache:

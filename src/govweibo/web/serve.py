@@ -8,18 +8,27 @@ from fastapi import FastAPI
 
 from govweibo.web.app import create_app, is_loopback
 
-_DB, _HOST = "GOVWEIBO_WEB_DB", "GOVWEIBO_WEB_HOST"
+_DB, _HOST, _WAIT = "GOVWEIBO_WEB_DB", "GOVWEIBO_WEB_HOST", "GOVWEIBO_WEB_LOCK_WAIT"
 
 
 def _factory() -> FastAPI:
     """App for each uvicorn worker process (workers > 1); settings come from the parent."""
     return create_app(
-        os.environ[_DB], token=os.environ.get("GOVWEIBO_TOKEN", ""), host=os.environ[_HOST]
+        os.environ[_DB],
+        token=os.environ.get("GOVWEIBO_TOKEN", ""),
+        host=os.environ[_HOST],
+        lock_wait=float(os.environ.get(_WAIT, "60")),
     )
 
 
 def serve(
-    db: str, host: str = "127.0.0.1", port: int = 8000, token: str = "", *, workers: int = 1
+    db: str,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    token: str = "",
+    *,
+    workers: int = 1,
+    lock_wait: float = 60.0,
 ) -> None:
     """Serve the store at `db` read-only until interrupted.
 
@@ -28,7 +37,8 @@ def serve(
     """
     import uvicorn
 
-    app = create_app(db, token=token, host=host)  # validates settings and the store first
+    # Validates settings and the store first.
+    app = create_app(db, token=token, host=host, lock_wait=lock_wait)
     where = f"http://{host}:{port}/" if is_loopback(host) else f"http://{host}:{port}/?token=…"
     print(f"govweibo dashboard on {where} (Ctrl+C to stop)", flush=True)
     opts = {"host": host, "port": port, "log_level": "warning", "access_log": False}
@@ -36,5 +46,5 @@ def serve(
         uvicorn.run(app, **opts)  # type: ignore[arg-type]
         return
     app.state.data.close()
-    os.environ.update({_DB: db, _HOST: host, "GOVWEIBO_TOKEN": token})
+    os.environ.update({_DB: db, _HOST: host, _WAIT: str(lock_wait), "GOVWEIBO_TOKEN": token})
     uvicorn.run("govweibo.web.serve:_factory", factory=True, workers=workers, **opts)  # type: ignore[arg-type]
