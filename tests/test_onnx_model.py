@@ -154,8 +154,7 @@ def test_sentiment_scores_come_from_the_onnx_model(
         and out[1].score < -0.99
         and out[2].score == pytest.approx(0.0, abs=1e-6)
     )
-    # The shipped model says otherwise about 谣言 / 坏差 strings only by chance; what matters
-    # is that the setting switches the default model.
+    # The setting (here its environment variable) switches the model score() uses by default.
     monkeypatch.chdir(tmp_path)  # no govweibo.toml here
     monkeypatch.setenv("GOVWEIBO_SENTIMENT_MODEL", str(folder))
     assert sentiment.default_model() is load_onnx(str(folder))
