@@ -146,8 +146,19 @@ def export_cmd(
     )
 
 
+@click.command("doctor")
+@output_options
+@click.pass_context
+def doctor_cmd(ctx: click.Context) -> None:
+    """Versions, optional parts (native reader, Java/Spark, Chromium) and the store's schema."""
+    from govweibo.doctor import diagnose
+
+    s = settings(ctx)
+    emit(Section("checks", "govweibo doctor", diagnose(s.db, lock_wait=min(s.lock_wait, 5.0))))
+
+
 def _shown(name: str, value: object) -> object:
     return "(set)" if name == "token" and value else value
 
 
-COMMANDS = [status_cmd, runs_cmd, quarantine_cmd, settings_cmd, export_cmd]
+COMMANDS = [status_cmd, runs_cmd, quarantine_cmd, settings_cmd, export_cmd, doctor_cmd]
