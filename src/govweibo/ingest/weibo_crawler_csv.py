@@ -11,12 +11,17 @@ Header versions read (dataabc/weibo-crawler, weibo.py `get_result_headers`):
   post only), so its row is shorter than the header.
 - Versions of 2024-2025 with the 15-column header write a `live_photo_url` value after
   `视频url` that the header does not name: every later cell is one to the right. Such rows
-  are recognised (the cell after `日期` holds a date) and read with the extra column.
+  are recognised (`是否原创` one cell late, or one cell past the header) and read with
+  the extra column.
 
 `日期` is a day (`YYYY-MM-DD`) before 2023 and `YYYY-MM-DDTHH:MM:SS` after; `完整日期` is
-`YYYY-MM-DD HH:MM:SS`; all Beijing time. Ids end in a TAB from 2023 (for Excel). Rows
-are grouped by layout and turned into columns at once; times, counts and flags are
-computed in Arrow, and Python looks only at the cells Arrow cannot read.
+`YYYY-MM-DD HH:MM:SS`; all Beijing time. Ids end in a TAB from 2023 (for Excel).
+
+DuckDB's CSV scanner cuts each batch of rows into cells (every row padded to one width:
+rows of original posts are short, and the layouts differ in length), which come back as
+Arrow columns; each row's layout, times, counts and flags are computed on the columns,
+and Python looks only at the cells Arrow cannot read (relative times, display counts).
+Measured against DuckDB's own read_csv of the same files: docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -70,7 +75,6 @@ WANTED = (
     "转发数",
 )
 RT = "源微博"
-_DATEISH = re.compile(r"\d{4}-\d{1,2}-\d{1,2}")
 _TAG = re.compile(r"<[a-zA-Z/!][^>]*>")
 _BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _CHAIN = re.compile(r"//@([^:：\s/]{1,40})[:：]")
@@ -248,8 +252,8 @@ def _convert(
     chunk: pa.RecordBatch, record: int, shapes: list[Layout], header: int, crawl: Crawl
 ) -> Batch:
     batch = Batch()
-    cells = [pc.utf8_trim_whitespace(c) for c in chunk.columns]
-    cells = [pc.if_else(_has_text(c), c, NO_STR) for c in cells]
+    # Blank cells as NULL (a text keeps its own spaces; ids and counts are trimmed later).
+    cells = [pc.if_else(_has_text(pc.utf8_trim_whitespace(c)), c, NO_STR) for c in chunk.columns]
     # DuckDB reads an empty cell as NULL: a row of them is an empty row.
     filled = np.sum([_np(pc.is_valid(c)) for c in cells], axis=0)
     empty = filled == 0
@@ -356,11 +360,9 @@ def _posts(cols: dict[str, pa.Array], prefix: str, crawl: Crawl, n: int) -> dict
         author = pc.if_else(
             pc.fill_null(pc.match_substring_regex(uid, r"^\d+$"), False), uid, NO_STR
         )
-    chains = (
-        [chain(t) for t in text.to_pylist()]
-        if pc.any(pc.match_substring(text, "//@")).as_py()
-        else [[]] * n
-    )
+    chains: list[list[str]] = [[]] * n
+    for i in np.flatnonzero(_np(pc.match_substring(text, "//@"))):
+        chains[i] = chain(text[i].as_py())
     return {
         "platform": model.constant("weibo", pa.string(), n),
         "post_id": ids,
