@@ -289,3 +289,54 @@ source = {from = "stem"}
         "SELECT post_id, author_id, source, text FROM posts WHERE post_id = '0'"
     ).fetchone()
     assert first == ("0", "unknown", "weibo_emotion_test", "其实我愿意吞声忍气，但却怕被看不起。")
+
+
+def test_a_pattern_takes_part_of_a_value(store: Store, tmp_path: Path) -> None:
+    mapping = write(
+        tmp_path / "m.toml",
+        """
+table = "posts"
+[columns]
+post_id = "id"
+author_id = {path = "weibo_url", pattern = 'weibo\\.com/(\\d+)/'}
+""",
+    )
+    data = write(
+        tmp_path / "p.csv",
+        "id,weibo_url\n1,https://weibo.com/2656274875/IiKxyz\n2,https://example.org/x\n",
+    )
+    opts = ReadOptions(mapping=mapping, observed_at=OBSERVED)
+    [f] = ingest(store, [data], fmt="csv", options=opts).files
+    assert (f.stored, f.rejected) == (1, 1)
+    assert store.con.execute("SELECT post_id, author_id FROM posts").fetchall() == [
+        ("1", "2656274875")
+    ]
+    [(line, field, reason)] = store.con.execute(
+        "SELECT line, field, reason FROM quarantine"
+    ).fetchall()
+    assert (line, field) == (3, "weibo_url") and "does not match" in reason
+
+
+def _toml_block(text: str, start: str) -> str:
+    """The example mapping in a docstring or doc page, from its `table =` line on."""
+    lines = text[text.index(start) :].splitlines()
+    block = []
+    for line in lines:
+        if not line.strip() or line.strip().startswith("```"):
+            break
+        block.append(line.strip())
+    return "\n".join(block) + "\n"
+
+
+def test_the_documented_examples_are_valid_mappings(tmp_path: Path) -> None:
+    from conftest import ROOT
+
+    from govweibo.ingest import tabular
+
+    doc = (ROOT / "docs" / "ingest.md").read_text(encoding="utf-8")
+    section = doc[doc.index("## Generic files") :]
+    for n, text in enumerate((tabular.__doc__ or "", section)):
+        path = write(tmp_path / f"doc{n}.toml", _toml_block(text, 'table = "posts"'))
+        mapping = Mapping(path)
+        assert {"post_id", "author_id", "reposts", "source"} <= set(mapping.columns)
+        assert mapping.crawl is not None and mapping.crawl.name == "crawled_at"

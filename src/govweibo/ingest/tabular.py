@@ -6,20 +6,23 @@ A mapping names the target table and, for each canonical column, where its value
     platform = "weibo"                  # every row's platform (a column may override it)
     [columns]
     post_id = "id"                      # a column of the file (a top-level key in JSON)
-    author_id = {path = "user._id"}     # a nested path: keys (and list indexes) by dots
+    reposts = {path = "counts.0"}       # a nested path: keys (and list indexes) by dots
     text = {path = "retweet.text", optional = true}   # may be absent from a record
-    source = {const = "my crawler"}     # the same value for every row
-    account_id = {from = "filename", pattern = '^(\\d+)\\.csv$'}   # group 1 of the match
-    location = {from = "folder"}        # the name of the folder holding the file
+    is_truncated = {const = false}      # the same value for every row
+    parent_post_id = {path = "reply_url", pattern = '/(\\d+)$', optional = true}
+    author_id = {from = "filename", pattern = '^(\\d+)_'}    # group 1 of the match
+    source = {from = "folder"}          # the name of the folder holding the file
     [times]
     format = "%Y-%m-%d %H:%M:%S"        # strptime; else ISO 8601, epoch, Sina and Weibo's shown
     utc_offset_hours = 8                # for times that carry no offset
     crawl_time = "crawled_at"           # where the crawl time is (any column form above)
 
-`from` is "filename", "stem" (the name without its suffix) or "folder"; `pattern` is a
-regular expression searched in it (its first group, else the whole match). A column or path
-the file lacks (its header; its first record for JSON lines) fails the file with an error
-naming the file and the field, unless marked optional: a typo must not load as nulls.
+`from` is "filename", "stem" (the name without its suffix) or "folder". `pattern` is a
+regular expression searched in that name or in a path's value; the value is its first
+group, else the whole match (a record whose value does not match is quarantined, a file
+whose name does not fails). A column or path the file lacks (its header; its first record
+for JSON lines) fails the file with an error naming the file and the field, unless marked
+optional: a typo must not load as nulls.
 
 Times a crawler saved as Weibo showed them (`6小时前`, `昨天 18:12`, `12-16`) are resolved by
 `weibo_time.resolve_time` against the crawl time: the record's mapped crawl time, else
@@ -99,20 +102,22 @@ def parse_spec(where: str, target: str, raw: Any) -> Spec:
             f"(got {', '.join(sorted(raw))})"
         )
     if forms == ["const"]:
+        if "pattern" in raw:
+            raise ConfigError(f"{where}: column '{target}': a constant takes no pattern")
         return Spec("const", value=raw["const"])
-    if forms == ["path"]:
-        if not isinstance(raw["path"], str) or not raw["path"]:
-            raise ConfigError(f"{where}: column '{target}': path must be a non-empty string")
-        return Spec("path", raw["path"], optional=optional)
-    source = raw["from"]
-    if source not in _FROM:
-        raise ConfigError(f"{where}: column '{target}': from must be one of {', '.join(_FROM)}")
     pattern = None
     if "pattern" in raw:
         try:
             pattern = re.compile(str(raw["pattern"]))
         except re.error as exc:
             raise ConfigError(f"{where}: column '{target}': bad pattern: {exc}") from None
+    if forms == ["path"]:
+        if not isinstance(raw["path"], str) or not raw["path"]:
+            raise ConfigError(f"{where}: column '{target}': path must be a non-empty string")
+        return Spec("path", raw["path"], pattern=pattern, optional=optional)
+    source = raw["from"]
+    if source not in _FROM:
+        raise ConfigError(f"{where}: column '{target}': from must be one of {', '.join(_FROM)}")
     return Spec(source, pattern=pattern)
 
 
@@ -241,6 +246,15 @@ class Mapping:
                 self.schema.field(target).type
             ):
                 raise FieldError(spec.label, f"field '{spec.label}': an object, not a value")
+            if spec.pattern is not None and spec.kind == "path":
+                m = spec.pattern.search(str(value))
+                if m is None:
+                    raise FieldError(
+                        spec.label,
+                        f"field '{spec.label}': {str(value)[:60]!r} does not match "
+                        f"{spec.pattern.pattern!r}",
+                    )
+                value = m.group(1) if m.re.groups else m.group(0)
             if pa.types.is_timestamp(self.schema.field(target).type):
                 out[target], how = self._time(spec.label, value, crawled)
                 relative = relative or how != EXACT
