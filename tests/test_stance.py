@@ -152,19 +152,20 @@ def test_labels_file_is_well_formed() -> None:
     refs = read_labels(LABELS_FILE)
     assert len(refs) >= 300
     assert {r["label"] for r in refs} == set(LABELS)
-    assert {r["split"] for r in refs} == {"dev", "test"}
+    assert {r["split"] for r in refs} == {"dev", "test", "fresh"}
     keys = [(r["source"], r["file"], r.get("mid"), r.get("row")) for r in refs]
     assert len(set(keys)) == len(keys)
 
 
 @pytest.mark.realdata
 def test_documented_accuracy_on_the_labelled_set() -> None:
-    """docs/stance.md: test half 0.767 (215 posts), dev half 0.822 (in-sample: rules written on it)."""
+    """docs/stance.md: test half 0.767 (215 posts), fresh draw 0.756 (160 posts, labelled
+    after the rules were frozen), dev half 0.822 (in-sample: the rules were written on it)."""
     refs = read_labels(LABELS_FILE)
     texts = resolve(refs, shared_data("ced").parent)
     # Each reference still resolves to a non-empty text, so the labels still mean what they say.
     assert all(t.strip() for t in texts)
-    for half, documented in (("test", 0.767), ("dev", 0.822)):
+    for half, documented in (("test", 0.767), ("fresh", 0.756), ("dev", 0.822)):
         idx = [i for i, r in enumerate(refs) if r["split"] == half]
         ev = evaluate([refs[i]["label"] for i in idx], stance([texts[i] for i in idx]))
         assert ev.accuracy == pytest.approx(documented, abs=0.003), half

@@ -176,17 +176,37 @@ def _pool(data_dir: Path) -> dict[str, list[tuple[dict[str, Any], str]]]:
     return pool
 
 
-def sample(data_dir: str | Path, *, seed: int = 20) -> list[tuple[dict[str, Any], str]]:
+# A second, smaller draw labelled after the rules were frozen: held out as a whole.
+FRESH_PLAN: dict[tuple[str, str], int] = {
+    ("ced-repost", "random"): 50,
+    ("ced-source", "random"): 20,
+    ("cctv", "random"): 20,
+    ("ced-repost", "denial-cue"): 40,
+    ("cctv", "denial-cue"): 10,
+    ("ced-repost", "question-cue"): 20,
+}
+
+
+def sample(
+    data_dir: str | Path,
+    *,
+    seed: int = 20,
+    plan: dict[tuple[str, str], int] | None = None,
+    exclude: Iterable[str] = (),
+    split: str | None = None,
+) -> list[tuple[dict[str, Any], str]]:
     """The references (and texts) of the labelled set, in a reproducible order.
 
     Per source, the random stratum is drawn first, then the cue strata from what is left;
-    no reference and no near-duplicate text is drawn twice.
+    no reference and no near-duplicate text is drawn twice, nor one whose near-duplicate
+    key is in ``exclude``. ``split`` names the half of every drawn post (else
+    :func:`split_of` decides).
     """
     pool = _pool(Path(data_dir))
     rng = random.Random(seed)
-    taken: set[str] = set()
+    taken: set[str] = set(exclude)
     out: list[tuple[dict[str, Any], str]] = []
-    for (source, stratum), k in PLAN.items():
+    for (source, stratum), k in (PLAN if plan is None else plan).items():
         cands = pool[source]
         if stratum == "denial-cue":
             cands = [c for c in cands if DENIAL_CUES.search(c[1])]
@@ -203,7 +223,8 @@ def sample(data_dir: str | Path, *, seed: int = 20) -> list[tuple[dict[str, Any]
             if key in taken or not key:
                 continue
             taken.add(key)
-            out.append(({**ref, "stratum": stratum, "split": split_of(text)}, text))
+            half = split or split_of(text)
+            out.append(({**ref, "stratum": stratum, "split": half}, text))
             got += 1
             if got == k:
                 break
