@@ -70,7 +70,8 @@ def _layout(path: Path) -> tuple[Path | None, Path | None]:
     """(the folder of event files, Weibo.txt) for a folder of the set or one event file."""
     if path.is_dir():
         events = path / EVENTS_DIR if (path / EVENTS_DIR).is_dir() else path
-        near = [path / LABELS_FILE, path.parent / LABELS_FILE]
+        # The events folder alone: its labels lie beside it.
+        near = [path / LABELS_FILE] + ([path.parent / LABELS_FILE] if events == path else [])
     else:
         events = None
         near = [path.parent / LABELS_FILE, path.parent.parent / LABELS_FILE]
@@ -384,7 +385,7 @@ class RumdectReader:
         labels = path / LABELS_FILE
         if labels.is_file():
             with labels.open("rb") as fh:
-                return fh.read(4).startswith(b"eid:")
+                return fh.read(7).removeprefix(b"\xef\xbb\xbf").startswith(b"eid:")
         events, _ = _layout(path)
         first = _first_json(events) if events is not None else None
         if first is None:
