@@ -9,11 +9,13 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
+# The demo and then its dashboard (govweibo serve): the core with the web and opinion extras.
 setup: $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet -e ".[web,opinion]"
 
+# Everything the tests cover: the test tools and the web, opinion, spark and report extras.
 setup-test: $(BIN)/python
-	$(BIN)/pip install --quiet -e ".[test]"
+	$(BIN)/pip install --quiet -e ".[web,opinion,test]"
 
 demo: setup
 	$(BIN)/govweibo --db demo/govweibo.duckdb demo --out demo

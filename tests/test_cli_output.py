@@ -131,3 +131,29 @@ def test_exit_codes_of_ingest(tmp_path: Path) -> None:
     assert r.exit_code == 0, r.output
     files = json.loads(r.stdout)
     assert files[0]["format"] == "weibo-api" and files[0]["status"] == "done"
+
+
+def test_serve_without_the_web_extra_is_one_clear_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    for name in [m for m in sys.modules if m == "govweibo.web" or m.startswith("govweibo.web.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "fastapi", None)  # as if not installed
+    r = CliRunner().invoke(main, ["--db", str(tmp_path / "s.duckdb"), "serve"])
+    assert r.exit_code == 1
+    assert r.output.strip() == (
+        "error: the dashboard needs the web extra (fastapi is missing): pip install 'govweibo[web]'"
+    )
+
+
+def test_topic_clusters_without_the_opinion_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from govweibo.analyses.concerns import topic_clusters
+    from govweibo.errors import AnalysisError
+
+    monkeypatch.setitem(sys.modules, "sklearn.decomposition", None)
+    with pytest.raises(AnalysisError, match=r"govweibo\[opinion\]"):
+        topic_clusters(["a b", "c d", "a c"], [["a", "b"], ["c", "d"], ["a", "c"]])

@@ -250,8 +250,13 @@ def topic_clusters(
     examples: int = 3, seed: int = 0,
 ) -> list[dict[str, Any]]:  # fmt: skip
     """NMF on TF-IDF of pre-tokenised documents: label (top words), docs, example texts."""
-    from sklearn.decomposition import NMF
-    from sklearn.feature_extraction.text import TfidfVectorizer
+    try:
+        from sklearn.decomposition import NMF
+        from sklearn.feature_extraction.text import TfidfVectorizer
+    except ModuleNotFoundError:  # scikit-learn is the opinion extra, not the core
+        raise AnalysisError(
+            "topic clusters need scikit-learn: pip install 'govweibo[opinion]' (or --clusters 0)"
+        ) from None
 
     keep = [j for j, t in enumerate(tokens) if t]
     if len(keep) < 2 or clusters < 1:
