@@ -206,3 +206,31 @@ def test_period_not_precomputed_is_computed(page) -> None:
     assert "即时计算" in page.locator("p.meta").inner_text()
     page.goto("/rankings?period=2015")
     assert "2015内没有帖子" in page.locator("#notice").inner_text()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_report_summary_prints_on_one_a4_page(
+    page, tmp_path_factory: pytest.TempPathFactory, lang: str
+) -> None:
+    """The report's summary (title to top provinces) fits the printable height of an A4 page
+    (297 mm less the 12 mm margins of the print CSS) at its printable width, in print media."""
+    from govweibo.report.yearly import build_report, render_html
+    from govweibo.store import Store
+
+    base = tmp_path_factory.mktemp("a4")
+    db = build_web_store(base / "r.duckdb")
+    with Store(db, read_only=True) as store:
+        html = render_html(build_report(store, period="2011", lang=lang, draws=10))
+    (base / "r.html").write_text(html, encoding="utf-8")
+    mm = 96 / 25.4  # CSS px per mm
+    page.set_viewport_size({"width": round((210 - 24) * mm), "height": round((297 - 24) * mm)})
+    try:
+        page.emulate_media(media="print")
+        page.goto(f"file://{base / 'r.html'}")
+        box = page.locator("#summary").bounding_box()
+        assert box is not None and box["y"] + box["height"] <= (297 - 24) * mm
+        assert page.locator("#summary table").count() == 2  # top accounts and provinces
+        shot(page, f"report-summary-{lang}")
+    finally:
+        page.emulate_media(media="screen")
+        page.set_viewport_size({"width": 1400, "height": 1000})

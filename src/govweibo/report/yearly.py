@@ -377,8 +377,10 @@ def _view(data: ReportData, esc: Callable[[str], str] = _same) -> dict[str, Any]
             n=data.top_n, g=data.group_top, previous=esc(data.period.previous().label)),
         "headline": tiles,
         "counts": tx["counts"],
-        "top_accounts": _grid(overall, SUMMARY_RANK_COLS, limit=SHOWN_ROWS),
-        "top_provinces": _grid(t["provinces"], SUMMARY_PROV_COLS, limit=SHOWN_ROWS),
+        # The summary's tables: the top 10 only, no "more rows" note (it must fit one page).
+        "top_accounts": _grid(overall, SUMMARY_RANK_COLS, limit=SHOWN_ROWS) | {"more": ""},
+        "top_provinces": _grid(t["provinces"], SUMMARY_PROV_COLS, limit=SHOWN_ROWS)
+        | {"more": ""},
         "rank_tables": rank_tables,
         "provinces": _grid(t["provinces"], PROV_COLS, limit=SHOWN_ROWS),
         "thresholds": _grid(t["thresholds"], group="kind"),
