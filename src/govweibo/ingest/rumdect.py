@@ -34,6 +34,7 @@ from typing import Any
 import pyarrow as pa
 
 from govweibo import model
+from govweibo.errors import IngestError
 from govweibo.ingest.base import ReadOptions, Source
 from govweibo.ingest.sina_ids import ids_to_mids
 from govweibo.model import Batch, PostLabel, Reject
@@ -358,7 +359,11 @@ def read_labels(path: Path) -> tuple[dict[str, str], list[Reject], int]:
     rejects: list[Reject] = []
     empty = 0
     where = str(path.resolve())
-    for n, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), start=1):
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise IngestError(f"{path}: not UTF-8 (bad byte at offset {exc.start})") from None
+    for n, line in enumerate(text.splitlines(), start=1):
         parts = line.split()
         if not parts:
             empty += 1
