@@ -8,13 +8,9 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-import pytest
 from conftest import FIXTURES
-from hypothesis import given
-from hypothesis import strategies as st
 
 from govweibo.ingest import ReadOptions, detect, ingest
-from govweibo.ingest.weibo_html import FieldError, html_to_text, parse_count, pic_count
 from govweibo.ingest.weibo_mobile import WeiboMobileReader
 from govweibo.store import Store
 
@@ -29,56 +25,6 @@ def utc(*args: int) -> datetime:
 
 def rows(store: Store, table: str, key: str) -> dict[str, dict[str, Any]]:
     return {r[key]: r for r in store.arrow(f"SELECT * FROM {table}").to_pylist()}
-
-
-def test_html_to_text_keeps_what_the_api_shows() -> None:
-    html = (
-        '【防火】<a  href="https://m.weibo.cn/search?containerid=1" data-hide="">'
-        '<span class="surl-text">#冬季防火#</span></a>请转告<span class="url-icon">'
-        '<img alt=[心] src="//h5.sinaimg.cn/x.png" style="width:1em;" /></span><br />见'
-        '<a data-url="http://t.cn/A6tP" href="https://weibo.cn/sinaurl?u=x">'
-        "<span class=\"surl-text\">网页链接</span></a> <a href='/n/某消防'>@某消防</a>&amp;"
-        '<a href="https://example.gov.cn/a">通知</a>'
-    )
-    assert html_to_text(html) == (
-        "【防火】#冬季防火#请转告[心]\n见http://t.cn/A6tP @某消防&https://example.gov.cn/a"
-    )
-    cut = '通告：一、二...<a href="/status/4579769521800402">全文</a>'
-    assert html_to_text(cut) == "通告：一、二"
-    assert html_to_text('正文 ...<span class="expand">展开</span>') == "正文"
-
-
-@pytest.mark.parametrize(
-    ("shown", "value"),
-    [(7, 7), ("123", 123), ("1.2万", 12000), ("100万+", 1000000), ("3亿", 300000000), ("", None)],
-)
-def test_parse_count(shown: object, value: int | None) -> None:
-    assert parse_count(shown, "reposts_count") == value
-
-
-def test_parse_count_rejects_words() -> None:
-    with pytest.raises(FieldError) as err:
-        parse_count("很多", "reposts_count")
-    assert err.value.field == "reposts_count"
-
-
-@given(st.integers(min_value=0, max_value=10**12))
-def test_parse_count_reads_any_number_shown_plainly(n: int) -> None:
-    assert parse_count(str(n), "x") == n == parse_count(n, "x")
-
-
-@given(st.integers(min_value=1, max_value=9999), st.integers(min_value=0, max_value=9))
-def test_parse_count_wan(whole: int, tenth: int) -> None:
-    assert parse_count(f"{whole}.{tenth}万", "x") == whole * 10000 + tenth * 1000
-
-
-def test_pic_count_from_every_field() -> None:
-    assert pic_count({"pic_num": 3, "pics": [{}]}) == 3
-    assert pic_count({"pics": [{}, {}]}) == 2
-    assert pic_count({"pic_ids": ["a"]}) == 1
-    assert pic_count({"pic_infos": {"a": {}, "b": {}}}) == 2
-    assert pic_count({"thumbnail_pic": "http://wx3.sinaimg.cn/thumbnail/a.jpg"}) == 1
-    assert pic_count({}) == 0
 
 
 def test_detected_without_format() -> None:

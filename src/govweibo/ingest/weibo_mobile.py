@@ -24,17 +24,19 @@ from typing import Any
 
 from govweibo.ingest.base import ReadOptions, Source
 from govweibo.ingest.weibo_html import (
+    FieldError,
+    id_of,
+    numeric_post_id,
+)
+from govweibo.ingest.weibo_responses import (
     LONGTEXT,
     STATUS,
     USER,
-    FieldError,
     Unit,
     id_from_name,
-    id_of,
     is_empty_response,
     item_units,
     json_name,
-    numeric_post_id,
     read_responses,
 )
 from govweibo.model import Batch

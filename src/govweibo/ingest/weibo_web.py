@@ -25,10 +25,13 @@ from typing import Any
 
 from govweibo.ingest.base import ReadOptions, Source
 from govweibo.ingest.weibo_html import (
+    FieldError,
+)
+from govweibo.ingest.weibo_mobile import mobile_units
+from govweibo.ingest.weibo_responses import (
     LONGTEXT,
     STATUS,
     USER,
-    FieldError,
     Unit,
     id_from_name,
     is_empty_response,
@@ -36,7 +39,6 @@ from govweibo.ingest.weibo_html import (
     json_name,
     read_responses,
 )
-from govweibo.ingest.weibo_mobile import mobile_units
 from govweibo.model import Batch
 
 # Not "like_counts": Sina open-API comments have it too.

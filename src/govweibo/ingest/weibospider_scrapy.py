@@ -42,22 +42,24 @@ from typing import Any
 
 from govweibo.ingest.base import ReadOptions, Source
 from govweibo.ingest.weibo_html import (
-    ROWS,
     Context,
     FieldError,
-    Unit,
     clean_text,
-    epoch,
     has_url,
     id_of,
-    json_name,
     mid_of,
     numeric_post_id,
     parse_count,
     pic_count,
-    read_responses,
     source_name,
     user_records,
+)
+from govweibo.ingest.weibo_responses import (
+    ROWS,
+    Unit,
+    epoch,
+    json_name,
+    read_responses,
 )
 from govweibo.model import Account, Batch, Interaction, Post
 
