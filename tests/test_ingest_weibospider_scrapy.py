@@ -156,3 +156,22 @@ def test_quarantine_and_reingest(loaded: Store) -> None:
     ]
     again = ingest(loaded, [DIR], options=OPTS)
     assert again.total("stored") == 0
+
+
+def test_items_saved_as_one_array(tmp_path: Path, store: Store) -> None:
+    import json
+
+    src = DIR / "tweet_spider_by_user_id_20201208140000.jsonl"
+    items = [json.loads(line) for line in src.read_text().splitlines()]
+    items[1]["crawl_time"] = 1607410800  # an hour later than the first
+    path = tmp_path / "tweets.json"
+    path.write_text(json.dumps(items, ensure_ascii=False, indent=1))
+    s = ingest(store, [path])
+    assert (s.files[0].format, s.files[0].records_read, s.files[0].stored) == (
+        "weibospider-jsonl",
+        2,
+        2,
+    )
+    assert "time_basis=crawl_time" in s.files[0].message
+    seen = store.arrow("SELECT post_id, counts_observed_at FROM posts ORDER BY post_id").to_pylist()
+    assert [r["counts_observed_at"] for r in seen] == [epoch(1607410800), epoch(1607407200)]

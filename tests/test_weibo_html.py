@@ -108,3 +108,12 @@ def test_status_without_user_is_rejected_but_an_original_without_one_is_not() ->
     assert [type(r).__name__ for r in nested] == ["Account"]
     assert post.created_at == datetime(2020, 12, 8, 1, 30, tzinfo=UTC)  # from the id
     assert ctx.stats["time_from_id"] == 1 and ctx.stats["retweeted_without_user"] == 1
+
+
+def test_plain_text_fields_preferred_to_html() -> None:
+    ctx = Context("weibo", NOW)
+    base = {"id": 4579792150070482, "created_at": "刚刚", "user": {"id": 1}}
+    html = "转发<a href='/n/某'>@某</a>"
+    assert status_records({**base, "text": html}, ctx)[0].text == "转发@某"
+    assert status_records({**base, "text": html, "raw_text": "转发 raw"}, ctx)[0].text == "转发 raw"
+    assert status_records({**base, "text": html, "text_raw": "转发 @某"}, ctx)[0].text == "转发 @某"

@@ -274,7 +274,8 @@ def status_records(status: Any, ctx: Context, label: str = "") -> tuple[Post, li
         text = ctx.long_text(post_id)
     truncated = long and text is None
     if text is None:
-        raw = status.get("text_raw")
+        # weibo.com's text_raw; m.weibo.cn gives reposts a plain raw_text.
+        raw = status.get("text_raw", status.get("raw_text"))
         text = clean_text(raw) if raw is not None else html_to_text(status.get("text"))
     if long and text is not None and not truncated:
         ctx.stats["long_text"] += 1

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -104,6 +105,8 @@ class WeiboSpiderReader:
 
 
 def _crawl_time(doc: Any) -> datetime | None:
+    if isinstance(doc, list):  # an array of items: each item's own is used in map_item
+        return next((t for t in map(_crawl_time, doc) if t is not None), None)
     if not isinstance(doc, dict):
         return None
     return epoch(doc.get("crawl_time", doc.get("crawl_ts")))
@@ -116,6 +119,8 @@ class _Edges:
         self.count = 0
 
     def units(self, doc: Any, ctx: Context) -> list[Unit]:
+        if isinstance(doc, list):  # items saved as one JSON array
+            return [u for item in doc for u in self.units(item, ctx)]
         if not isinstance(doc, dict):
             raise FieldError("_id", "not an item object")
         if "fan_info" in doc or "follower_info" in doc or "followed_id" in doc:
@@ -125,6 +130,9 @@ class _Edges:
 
 def map_item(item: dict[str, Any], ctx: Context) -> tuple[list[Any], list[Any]]:
     """One WeiboSpider item -> (primary rows, nested rows), by the fields it has."""
+    when = _crawl_time(item)
+    if when is not None and when != ctx.now:
+        ctx = replace(ctx, now=when)  # the tallies and caches stay shared
     if "fan_info" in item or "follower_info" in item:
         user = item.get("fan_info") or item.get("follower_info")
         label = "fan_info" if "fan_info" in item else "follower_info"
