@@ -29,8 +29,11 @@ from govweibo.web import create_app
 
 SNAKE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
 ABSOLUTE = re.compile(r"(?:(?<![\w.:/])/(?:[\w.-]+/)+[\w.-]*)|(?:\b[A-Za-z]:\\)")
-# Lowercase ASCII words a zh page may show: names of things, commands, formula symbols.
-ZH_ASCII_OK = {"govweibo", "report", "export", "classify", "index", "period", "ln", "csv"}
+# ASCII words a zh page may show: names of things (formats, the index, the language switch),
+# commands, formula symbols.
+ZH_ASCII_OK = {"govweibo", "report", "export", "classify", "index", "period", "ln", "csv",
+               "API", "English", "JSON", "CSV", "BCI", "GSDATA", "DIR", "CED", "Mastodon",
+               "Rumdect", "WeiboSpider", "Cookie", "Twitter"}  # fmt: skip
 SKIP_CLASSES = {"data", "name", "text", "raw", "reason"}
 VOID = {"br", "img", "input", "meta", "link", "hr", "path", "circle", "rect", "line", "polyline"}
 
@@ -102,7 +105,7 @@ def problems(html: str, lang: str, where: str, codes: set[str]) -> list[str]:
     if lang == "zh":
         # File names (statuses.jsonl, weibo-api/users.jsonl) are names, not words.
         names_removed = re.sub(r"[\w./-]+\.\w+", " ", text)
-        words = set(re.findall(r"\b[a-z][a-z-]{2,}\b", names_removed)) - ZH_ASCII_OK
+        words = set(re.findall(r"\b[A-Za-z][A-Za-z-]{2,}\b", names_removed)) - ZH_ASCII_OK
         out += [f"{where}: English word or code {w!r} on a zh page" for w in sorted(words)]
     return out
 
