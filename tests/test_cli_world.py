@@ -69,7 +69,7 @@ def test_classify_and_eval_registry(world_db: tuple[Path, Path]) -> None:
     out = run(db, "classify")
     assert "accounts are government" in out and "public_security" in out
     out = run(db, "eval-registry", str(ROOT / "tests" / "data" / "registry_labels.jsonl"))
-    assert "is_government F1" in out
+    assert "is_government_f1" in out
 
 
 def test_opinion_commands(world_db: tuple[Path, Path]) -> None:
