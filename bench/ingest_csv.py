@@ -7,7 +7,7 @@ The files are written as dataabc/weibo-crawler 2025 writes them (the 18-column h
 and the reposted post's columns; 30 % of rows reposts, texts with line breaks, ids with
 the trailing TAB). Three measurements, each in a fresh subprocess (peak RSS its own):
 `read_csv` (DuckDB reading every file into a table of strings, null-padding the short
-rows of original posts: the floor), `reader` (govweibo's reader turning the files into
+rows of original posts, serially as it must with line breaks in quoted texts: the floor), `reader` (govweibo's reader turning the files into
 canonical Arrow batches, no store) and `ingest` (the reader and the store's writer).
 """
 
@@ -36,7 +36,7 @@ if mode == "read_csv":
     con.execute("SET enable_progress_bar = false")
     con.execute(
         "CREATE TABLE t AS SELECT * FROM read_csv(?, header=true, all_varchar=true, "
-        "null_padding=true, union_by_name=false)",
+        "null_padding=true, parallel=false)",
         [folder + "/*/*.csv"],
     )
     n = con.execute("SELECT count(*) FROM t").fetchone()[0]

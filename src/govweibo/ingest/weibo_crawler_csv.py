@@ -211,9 +211,11 @@ def read_posts(source: Source, crawl: Crawl) -> Iterator[Batch]:
     names = {f"c{i}": "VARCHAR" for i in range(width)}
     con = duckdb.connect()
     try:
+        # parallel=false: the parallel scanner refuses padded rows whose texts hold line
+        # breaks (the tool's "\n"-joined text); serial also keeps the rows in file order.
         result = con.execute(
             "SELECT * FROM read_csv(?, columns=?, auto_detect=false, header=false, skip=1, "
-            "delim=',', quote='\"', escape='\"', null_padding=true)",
+            "delim=',', quote='\"', escape='\"', null_padding=true, parallel=false)",
             [str(source.path), names],
         )
         stream = result.to_arrow_reader(BATCH_ROWS)
