@@ -60,6 +60,14 @@ def main(
     _log_to(ctx, ctx.obj.log_file, level)
 
 
+class _Terse(logging.Formatter):
+    """Progress as it is; 'warning: ...' where something needs attention (stderr)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        return text if record.levelno < logging.WARNING else f"{record.levelname.lower()}: {text}"
+
+
 def _log_to(ctx: click.Context, log_file: str, level: int) -> None:
     """Send the library's log records (progress, warnings) to stderr or a file for this
     command; the handler goes when the command ends (CliRunner runs many in one process)."""
@@ -69,7 +77,7 @@ def _log_to(ctx: click.Context, log_file: str, level: int) -> None:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     else:
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+        handler.setFormatter(_Terse())
     root = logging.getLogger("govweibo")
     root.setLevel(level)
     root.addHandler(handler)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import os
 
 from fastapi import FastAPI
 
 from govweibo.web.app import create_app, is_loopback
 
+logger = logging.getLogger(__name__)
 _DB, _HOST, _WAIT = "GOVWEIBO_WEB_DB", "GOVWEIBO_WEB_HOST", "GOVWEIBO_WEB_LOCK_WAIT"
 
 
@@ -40,7 +42,7 @@ def serve(
     # Validates settings and the store first.
     app = create_app(db, token=token, host=host, lock_wait=lock_wait)
     where = f"http://{host}:{port}/" if is_loopback(host) else f"http://{host}:{port}/?token=…"
-    print(f"govweibo dashboard on {where} (Ctrl+C to stop)", flush=True)
+    logger.info("govweibo dashboard on %s (Ctrl+C to stop)", where)
     opts = {"host": host, "port": port, "log_level": "warning", "access_log": False}
     if workers <= 1:
         uvicorn.run(app, **opts)  # type: ignore[arg-type]
