@@ -93,7 +93,7 @@ ANALYSES: list[Analysis] = [
     Analysis(
         "rumour_scores",
         rumours.score_posts,
-        "Rumour probability per source post from text, author and early cascade",
+        "Rumour triage per source post: calibrated probability, clarification or out of domain",
     ),
     Analysis("events", events.detect_events, "Candidate events: the largest keyword bursts"),
     Analysis(

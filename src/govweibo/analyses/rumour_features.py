@@ -60,6 +60,23 @@ class Events:
     def __len__(self) -> int:
         return len(self.ids)
 
+    @classmethod
+    def concat(cls, parts: list[Events]) -> Events:
+        """The events of several sets, in order (reposts follow their events)."""
+        base = np.cumsum([0] + [len(p) for p in parts[:-1]])
+        return cls(
+            [i for p in parts for i in p.ids],
+            [t for p in parts for t in p.text],
+            np.concatenate([p.t0 for p in parts]),
+            {k: np.concatenate([p.author[k] for p in parts]) for k in parts[0].author},
+            np.concatenate([p.rep_event + b for p, b in zip(parts, base, strict=True)]),
+            np.concatenate([p.rep_t for p in parts]),
+            np.concatenate([p.rep_depth for p in parts]),
+            [t for p in parts for t in p.rep_text],
+            np.concatenate([p.rep_verified for p in parts]),
+            np.concatenate([p.label for p in parts]).astype(np.int8),
+        )
+
     def subset(self, keep: np.ndarray) -> Events:
         """Only the events where keep is True (reposts follow)."""
         new = np.full(len(self), -1, dtype=np.int64)
@@ -195,6 +212,31 @@ def numeric_features(ev: Events, mask: np.ndarray, hours: float | None) -> np.nd
     return np.column_stack(cols).astype(np.float64)
 
 
+# Which NUMERIC columns each author field feeds: an unknown field is imputed as the
+# training mean (0 after scaling) rather than read as zero followers, unverified, ...
+# (crawled pages often carry no profile at all; "unknown" must not look like "nobody").
+_FROM_AUTHOR = {
+    "verified": ("verified",),
+    "verified_type": ("vt_personal", "vt_government", "vt_organisation", "vt_other"),
+    "followers": ("log_followers",),
+    "friends": ("log_friends",),
+    "statuses": ("log_statuses",),
+    "account_created": ("log_account_age_days",),
+    "has_url": ("has_url",),
+    "pics": ("has_pics",),
+}
+
+
+def author_unknown(ev: Events) -> np.ndarray:
+    """(events x NUMERIC) True where the value comes from an unknown author field."""
+    out = np.zeros((len(ev), len(NUMERIC)), dtype=bool)
+    for field_name, cols in _FROM_AUTHOR.items():
+        miss = np.isnan(ev.author[field_name])
+        for c in cols:
+            out[:, NUMERIC.index(c)] = miss
+    return out
+
+
 def doubt_flags(ev: Events) -> np.ndarray:
     """1.0 for each repost whose text has a doubting word (cached on the events)."""
     if "doubt" not in ev._cache:
@@ -288,6 +330,7 @@ def design(ev: Events, hours: float | None, spec: Spec) -> tuple[np.ndarray, ...
     rv = tfidf_values(rd, rb, rc, spec.idf_rep, n) * spec.rep_weight
     mean, std = spec.scaling(hours)
     num = (numeric_features(ev, mask, hours) - mean) / std
+    num[author_unknown(ev)] = 0.0
     rows = np.concatenate([sd, rd, np.repeat(np.arange(n), len(NUMERIC))])
     cols = np.concatenate([sb, rb + width, np.tile(np.arange(len(NUMERIC)) + 2 * width, n)])
     vals = np.concatenate([sv, rv, num.ravel() * spec.num_weight])

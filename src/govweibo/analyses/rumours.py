@@ -1,33 +1,49 @@
-"""Rumour scoring of source posts from their text, author and (early) repost cascade.
+"""Rumour triage of source posts from their text, author and (early) repost cascade.
 
-The shipped model (`models/rumour_ced.npz` + `.json`) is a logistic regression over
-hashed character n-gram TF-IDF blocks and standardised numeric features; it is loaded
-with `allow_pickle=False` and scored with numpy alone. See docs/rumours.md.
+Each post goes through three stages (docs/rumours.md):
+1. *Domain*: a post the model cannot judge (too few words of its own, not Chinese) is
+   labelled `out_of_domain`, with the reason, and gets no probability.
+2. *Clarification*: a post by an official (registry) or verified account whose stance is
+   `denies` (a debunk, a clarification, a police notice; `govweibo.text.stance`) is
+   labelled `clarification`, not scored as a rumour.
+3. *Model*: a logistic regression over hashed character n-gram TF-IDF blocks (source text,
+   reposts' texts) and standardised numeric features (author, cascade), calibrated per
+   observation window by Platt scaling on grouped out-of-fold scores. It is loaded from
+   `models/rumour_ced.npz` + `.json` with `allow_pickle=False` and scored with numpy alone.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
-from govweibo.analyses.cascades import _build, tree_depths
-from govweibo.analyses.rumour_features import NUMERIC, Events, Spec, design
+from govweibo.analyses.rumour_data import LABEL_DIRS, load_ced, load_store
+from govweibo.analyses.rumour_features import NUMERIC, Events, Spec, design, window_mask
 from govweibo.errors import AnalysisError, NotFoundError
 
-__all__ = ["RumourModel", "RumourEval", "load_ced", "load_store", "score_posts", "evaluate_ced"]
+__all__ = ["RumourModel", "RumourEval", "LABEL_DIRS", "LABELS", "load_ced", "load_store",
+           "triage", "score_posts", "evaluate_ced"]  # fmt: skip
 
 MODEL_DIR = Path(__file__).resolve().parent / "models"
 MODEL_NAME = "rumour_ced"
-LABEL_DIRS = {"rumor-repost": 1, "non-rumor-repost": 0}
-_CED_USER = {"account_created": "time", "statuses": "messages"}
-_AUTHOR = ("verified", "verified_type", "followers", "friends", "statuses",
-           "account_created", "has_url", "pics")  # fmt: skip
+# Observation windows the model is trained on (hours of cascade seen; 0 = the source post
+# and its author only, None = every repost); calibration is per window.
+WINDOWS: tuple[float | None, ...] = (0, 1, 3, 6, 12, 24, 48, None)
+LABELS = ("likely_rumour", "unlikely_rumour", "clarification", "out_of_domain")
+# Fewer word characters of its own than this and a post is out of the model's domain:
+# CED's source posts are news-length (median 129 characters, under 2 % have fewer than
+# 12), and a chat line such as "终于放假了！" gives the n-gram model nothing to go on.
+MIN_CHARS = 12
+MIN_CJK_SHARE = 0.3  # CED is Chinese; mostly-Latin or mostly-digit posts are not
+_EMOTICON = re.compile(r"\[[^\[\]\s]{1,8}\]")
+_WORD = re.compile(r"\w")
+_CJK = re.compile(r"[\u3400-\u9fff]")
 
 
 @dataclass
@@ -36,6 +52,12 @@ class RumourModel:
     coef: np.ndarray
     intercept: float
     meta: dict[str, Any]
+    # Platt scaling (a, b) per window of WINDOWS: P = 1 / (1 + exp(-(a z + b))).
+    platt: np.ndarray | None = None
+    # The source-only model: scores a post none of whose reposts are seen (text and author
+    # are all there is); its calibration is platt's first row (window 0).
+    coef0: np.ndarray | None = None
+    intercept0: float = 0.0
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> RumourModel:
@@ -60,7 +82,9 @@ class RumourModel:
             float(meta["rep_weight"]),
             arr.get("num_windows"),
         )
-        return cls(spec, arr["coef"], float(arr["intercept"][0]), meta)
+        i0 = arr.get("intercept0")
+        return cls(spec, arr["coef"], float(arr["intercept"][0]), meta, arr.get("platt"),
+                   arr.get("coef0"), 0.0 if i0 is None else float(i0[0]))  # fmt: skip
 
     def save(self, path: str | Path) -> None:
         base = Path(path).with_suffix("")
@@ -73,6 +97,11 @@ class RumourModel:
         }  # fmt: skip
         if s.windows is not None:
             arrays["num_windows"] = s.windows
+        if self.platt is not None:
+            arrays["platt"] = self.platt
+        if self.coef0 is not None:
+            arrays["coef0"] = self.coef0.astype(np.float32)
+            arrays["intercept0"] = np.array([self.intercept0])
         np.savez_compressed(base.with_suffix(".npz"), allow_pickle=False, **arrays)
         meta = {**self.meta, "bits": s.bits, "num_weight": s.num_weight,
                 "rep_weight": s.rep_weight, "numeric": list(NUMERIC)}  # fmt: skip
@@ -80,13 +109,37 @@ class RumourModel:
             json.dumps(meta, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
         )
 
-    def predict_proba(self, ev: Events, hours: float | None = None) -> np.ndarray:
-        """Probability that each event's source post is a rumour."""
+    def decision(self, ev: Events, hours: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(z, source_only): the linear score of each event (> 0 leans rumour, uncalibrated)
+        and whether it came from the source-only model (no repost seen in the window)."""
         if len(ev) == 0:
-            return np.zeros(0)
+            return np.zeros(0), np.zeros(0, dtype=bool)
         rows, cols, vals = design(ev, hours, self.spec)
         z = np.bincount(rows, weights=vals * self.coef[cols], minlength=len(ev)) + self.intercept
+        source_only = np.zeros(len(ev), dtype=bool)
+        if self.coef0 is not None:
+            seen = np.bincount(ev.rep_event[window_mask(ev, hours)], minlength=len(ev))
+            source_only = (seen == 0) | (hours == 0)
+            z0 = np.bincount(rows, weights=vals * self.coef0[cols], minlength=len(ev))
+            z = np.where(source_only, z0 + self.intercept0, z)
+        return z, source_only
+
+    def predict_proba(self, ev: Events, hours: float | None = None) -> np.ndarray:
+        """Calibrated probability that each event's source post is a rumour (see
+        docs/rumours.md for what it means on ordinary posts)."""
+        z, source_only = self.decision(ev, hours)
+        if self.platt is not None:
+            row = np.where(source_only, 0, max(_window_row(hours), 1 if self.coef0 is not None
+                                                else 0))  # fmt: skip
+            z = self.platt[row, 0] * z + self.platt[row, 1]
         return 1.0 / (1.0 + np.exp(-z))
+
+
+def _window_row(hours: float | None) -> int:
+    """The first trained window at least as long as `hours` (the last one for None)."""
+    h = np.inf if hours is None else hours
+    ends = np.array([np.inf if w is None else w for w in WINDOWS])
+    return min(int(np.searchsorted(ends, h, side="left")), len(WINDOWS) - 1)
 
 
 @dataclass
@@ -118,244 +171,120 @@ def metrics(y: np.ndarray, pred: np.ndarray, hours: float | None = None) -> Rumo
     return RumourEval(n, (tp + tn) / n if n else 0.0, prec, rec, f1, hours, tp, fp, tn, fn)
 
 
-# Loading ---------------------------------------------------------------------
+def _domain(texts: list[str]) -> tuple[np.ndarray, list[str]]:
+    """(in domain, reason) per source text, from the author's own words."""
+    from govweibo.text.normalise import normalise
+
+    ok = np.ones(len(texts), dtype=bool)
+    reasons = [""] * len(texts)
+    for i, t in enumerate(texts):
+        words = _WORD.findall(_EMOTICON.sub("", normalise(t).clean))
+        if len(words) < MIN_CHARS:
+            ok[i] = False
+            reasons[i] = f"too short to judge: {len(words)} word characters (< {MIN_CHARS})"
+        elif len(_CJK.findall("".join(words))) < MIN_CJK_SHARE * len(words):
+            ok[i] = False
+            reasons[i] = "not Chinese text"
+    return ok, reasons
 
 
-def _num(v: Any) -> float:
-    if isinstance(v, bool):
-        return float(v)
-    return float(v) if isinstance(v, int | float) else np.nan
+def _clarifies(texts: list[str], official: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """(is a clarification, cue) per text: an official or verified author's post whose
+    stance denies a claim."""
+    from govweibo.text.stance import stance_one
+
+    out = np.zeros(len(texts), dtype=bool)
+    cues = [""] * len(texts)
+    for i in np.flatnonzero(official):
+        label, cue = stance_one(texts[i])
+        if label == "denies":
+            out[i] = True
+            cues[i] = cue
+    return out, cues
 
 
-def load_ced(ced_dir: str | Path, *, only: set[str] | None = None) -> Events:
-    """Events straight from a folder in CED layout (labels from the repost folder names).
+def triage(
+    ev: Events,
+    official: np.ndarray,
+    *,
+    hours: float | None = None,
+    model: RumourModel | None = None,
+    threshold: float | None = None,
+) -> dict[str, Any]:
+    """Label every event: out_of_domain, clarification, likely_rumour or unlikely_rumour.
 
-    `only` restricts to source posts whose mid is in the set.
+    `official`: per event, whether its author is verified or a government account.
+    Returns columns (numpy arrays or lists): rumour_probability (nan where the model does
+    not speak), label, reason, evidence, reposts_seen, hours_seen.
     """
-    from govweibo.ingest.ced import CedError, _source_time
-
-    root = Path(ced_dir)
-    if not (root / "original-microblog").is_dir():
-        raise NotFoundError(f"{root} is not a CED folder (no original-microblog/)")
-    ids: list[str] = []
-    texts: list[str] = []
-    t0: list[float] = []
-    labels: list[int] = []
-    author: dict[str, list[float]] = {k: [] for k in _AUTHOR}
-    r_ev: list[int] = []
-    r_t: list[str] = []
-    r_par: list[Any] = []
-    r_text: list[str] = []
-    for src in sorted((root / "original-microblog").glob("*.json")):
-        parts = src.stem.split("_")
-        mid = parts[1] if len(parts) >= 3 else src.stem
-        lab = next((v for d, v in LABEL_DIRS.items() if (root / d / src.name).exists()), None)
-        if lab is None or (only is not None and mid not in only):
-            continue
-        try:
-            doc = json.loads(src.read_bytes())
-            when = _source_time(doc.get("time"))
-        except (ValueError, CedError):
-            continue
-        e = len(ids)
-        ids.append(mid)
-        texts.append(doc.get("text") if isinstance(doc.get("text"), str) else "")
-        t0.append(when.timestamp())
-        labels.append(lab)
-        user = doc.get("user") if isinstance(doc.get("user"), dict) else {}
-        for k in _AUTHOR:
-            v = user.get(_CED_USER.get(k, k))
-            v = doc.get("has_url") if k == "has_url" else doc.get("pics") if k == "pics" else v
-            author[k].append(_num(v))
-        reps = json.loads((root / next(d for d, v in LABEL_DIRS.items() if v == lab)
-                           / src.name).read_bytes())  # fmt: skip
-        local: dict[str, int] = {}
-        for rec in reps if isinstance(reps, list) else []:
-            if not isinstance(rec, dict) or not isinstance(rec.get("mid"), str):
-                continue
-            if rec["mid"] in local:
-                continue
-            local[rec["mid"]] = len(r_ev)
-            r_ev.append(e)
-            date, text = rec.get("date"), rec.get("text")
-            r_t.append(date if isinstance(date, str) else "")
-            r_par.append(rec.get("parent") or "")
-            r_text.append(text if isinstance(text, str) else "")
-        base = len(r_ev) - len(local)
-        for i in range(base, len(r_ev)):
-            r_par[i] = local.get(r_par[i], -1)
-    parent = np.asarray(r_par, dtype=np.int64)
-    depth, _ = tree_depths(parent)
-    times = _ced_times(r_t, np.asarray(t0)[np.asarray(r_ev, dtype=np.int64)])
-    return _events(ids, texts, t0, author, r_ev, times, depth + 1, r_text,
-                   np.full(len(r_ev), np.nan), labels)  # fmt: skip
-
-
-def _ced_times(dates: list[str], source_t: np.ndarray) -> np.ndarray:
-    """Repost dates (Beijing time) to epoch seconds; odd formats go through the ingest rules."""
-    import pyarrow.compute as pc
-
-    from govweibo.ingest.ced import CedError, repost_time
-
-    ts = pc.strptime(pa.array(dates, pa.string()), format="%Y-%m-%d %H:%M:%S", unit="s",
-                     error_is_null=True)  # fmt: skip
-    out = ts.cast(pa.int64()).fill_null(-1).to_numpy().astype(np.float64) - 8 * 3600.0
-    for i in np.flatnonzero(ts.is_null().to_numpy(zero_copy_only=False)):
-        try:
-            src = datetime.fromtimestamp(float(source_t[i]), UTC)
-            out[i] = repost_time(dates[i], src).timestamp()
-        except (CedError, ValueError, OverflowError):
-            out[i] = np.nan
-    return out
-
-
-def _events(
-    ids: list[str],
-    texts: list[str],
-    t0: Any,
-    author: dict[str, Any],
-    r_ev: Any,
-    r_t: Any,
-    r_depth: Any,
-    r_text: list[str],
-    r_ver: Any,
-    labels: Any,
-) -> Events:
-    r_ev = np.asarray(r_ev, dtype=np.int64)
-    r_t = np.asarray(r_t, dtype=np.float64)
-    order = np.lexsort((np.nan_to_num(r_t, nan=np.inf), r_ev))
-    return Events(
-        ids, texts, np.asarray(t0, dtype=np.float64),
-        {k: np.asarray(v, dtype=np.float64) for k, v in author.items()},
-        r_ev[order], r_t[order], np.asarray(r_depth, dtype=np.int64)[order],
-        [r_text[i] for i in order], np.asarray(r_ver, dtype=np.float64)[order],
-        np.asarray(labels, dtype=np.int8),
-    )  # fmt: skip
-
-
-def _sources(table: Any, has: Any) -> pa.Table:
-    """Every original post with its author's profile, latest observation and CED label."""
-    import ibis
-    import pyarrow.compute as pc
-
-    p = table("posts")
-    p = p.filter(p.retweeted_post_id.isnull() & p.created_at.notnull())
-    a = table("accounts")
-    a = a.select(
-        a_platform=a.platform, a_id=a.account_id, verified=a.verified,
-        verified_type=a.verified_type, account_created=a.created_at,
-    )  # fmt: skip
-    o = table("account_observations")
-    o = o.mutate(
-        _r=ibis.row_number().over(
-            group_by=[o.platform, o.account_id], order_by=ibis.desc(o.observed_at)
-        )
-    )
-    o = o.filter(o._r == 0)
-    o = o.select(o_platform=o.platform, o_id=o.account_id, followers=o.followers,
-                 friends=o.friends, statuses=o.statuses)  # fmt: skip
-    t = p.left_join(a, [p.platform == a.a_platform, p.author_id == a.a_id])
-    t = t.left_join(o, [t.platform == o.o_platform, t.author_id == o.o_id])
-    label: Any = ibis.null("int32")
-    if has("post_labels"):
-        lab = table("post_labels")
-        lab = lab.filter(lab.label_set == "ced")
-        lab = lab.select(l_platform=lab.platform, l_post=lab.post_id, l_label=lab.label)
-        t = t.left_join(lab, [t.platform == lab.l_platform, t.post_id == lab.l_post])
-        label = t.l_label.cases(("rumour", 1), ("non-rumour", 0), else_=None).cast("int32")
-    src = (
-        t.select(
-            "platform", "post_id", "author_id", "created_at", "verified", "verified_type",
-            "followers", "friends", "statuses", "account_created",
-            text=t.text.fill_null(""), has_url=t.has_url, pics=t.pic_count, label=label,
-        )
-        .order_by(["platform", "post_id"])
-        .to_pyarrow()
-    )  # fmt: skip
-    # Seconds since the epoch, fraction kept, computed here so every engine gives the same.
-    created = src.column("account_created").cast(pa.timestamp("us", "UTC")).cast(pa.int64())
-    i = src.column_names.index("account_created")
-    return src.set_column(i, "account_created", pc.divide(created.cast(pa.float64()), 1e6))
-
-
-def _key(t: pa.Table, col: str) -> pa.Array:
-    import pyarrow.compute as pc
-
-    return pc.binary_join_element_wise(t.column("platform"), t.column(col), "\x1f")
-
-
-def load_store(store: Any) -> tuple[Events, pa.Table]:
-    """Events for every original post in a store (or SparkTables, or a mapping of Ibis
-    tables), and their (platform, post_id, ...) rows. The tables are read through the
-    engine; the trees and the features are built here, on the driver."""
-    import pyarrow.compute as pc
-
-    from govweibo.analyses.base import tables_of
-    from govweibo.analyses.cascades import _POST_COLS, _arrow
-
-    table, has = tables_of(store)
-    src = _sources(table, has)
-    p = table("posts")
-    # A fixed row order, as in cascades(): engines scan in different orders.
-    posts = _arrow(p.order_by(["platform", "post_id"]), [*_POST_COLS, "text"])
-    acc = _arrow(table("accounts"), ["platform", "account_id", "screen_name", "verified"])
-    assert posts is not None and acc is not None
-    f = _build(posts, acc)
-    rep = np.arange(f.n_roots, len(f.parent))
-    nodes = f.nodes.take(rep).select(["platform", "post_id", "root_id", "author_id"])
-    # Each repost's text and its author's verified flag, by key lookups on the driver.
-    at_post = pc.index_in(_key(nodes, "post_id"), value_set=_key(posts, "post_id"))
-    at_acc = pc.index_in(
-        pc.binary_join_element_wise(nodes.column("platform"), nodes.column("author_id"), "\x1f"),
-        value_set=_key(acc, "account_id"),
-    )
-    texts = pc.fill_null(posts.column("text").take(at_post), "").to_pylist()
-    ver = acc.column("verified").take(at_acc)
-    ev_i = pc.index_in(_key(nodes, "root_id"), value_set=_key(src, "post_id"))
-    ev_i = ev_i.fill_null(-1).to_numpy().astype(np.int64)
-    ok = ev_i >= 0
-    t_all = f.nodes.column("created_at").take(rep).cast(pa.int64())
-    r_t = np.where(t_all.is_null().to_numpy(zero_copy_only=False), np.nan,
-                   t_all.fill_null(0).to_numpy().astype(np.float64) / 1e6)  # fmt: skip
-    r_ver = np.where(ver.is_null().to_numpy(zero_copy_only=False), np.nan,
-                     ver.fill_null(False).to_numpy(zero_copy_only=False).astype(float))  # fmt: skip
-    keep = np.flatnonzero(ok)
-    t0 = src.column("created_at").cast(pa.int64()).to_numpy().astype(np.float64) / 1e6
-    author = {k: np.array(src.column(k).to_pylist(), dtype=np.float64) for k in _AUTHOR}
-    labels = np.array(src.column("label").fill_null(-1).to_pylist(), dtype=np.int8)
-    ev = _events(src.column("post_id").to_pylist(), src.column("text").to_pylist(), t0, author,
-                 ev_i[keep], r_t[keep], f.depth[rep][keep], [texts[i] for i in keep],
-                 r_ver[keep], labels)  # fmt: skip
-    return ev, src
-
-
-def score_posts(
-    store: Any, *, hours: float | None = None, model: RumourModel | None = None
-) -> pa.Table:
-    """Rumour probability of every original post in the store, seeing its reposts up to
-    `hours` after it was posted (all of them when None)."""
     if hours is not None and hours < 0:
         raise AnalysisError("hours must be >= 0")
     model = model or RumourModel.load()
-    ev, src = load_store(store)
+    cut = float(model.meta.get("threshold", 0.5)) if threshold is None else threshold
+    mask = window_mask(ev, hours)
+    seen = np.bincount(ev.rep_event[mask], minlength=len(ev))
+    last = np.zeros(len(ev))
+    delay = np.nan_to_num(ev.rep_t - ev.t0[ev.rep_event], nan=0.0)[mask]
+    np.maximum.at(last, ev.rep_event[mask], np.maximum(delay, 0.0) / 3600.0)
     prob = model.predict_proba(ev, hours)
-    seen = np.bincount(ev.rep_event[_mask(ev, hours)], minlength=len(ev))
+    in_domain, why = _domain(ev.text)
+    clar, cue = _clarifies(ev.text, np.asarray(official, dtype=bool) & in_domain)
+    label, reason, evidence = [], [], []
+    for i in range(len(ev)):
+        evidence.append(f"text+author, {seen[i]} reposts over {last[i]:.1f} h" if seen[i]
+                        else "text+author only (no reposts seen)")  # fmt: skip
+        if not in_domain[i]:
+            label.append("out_of_domain")
+            reason.append(why[i])
+        elif clar[i]:
+            label.append("clarification")
+            reason.append(f"official or verified author denies a claim ({cue[i]})")
+        else:
+            label.append("likely_rumour" if prob[i] >= cut else "unlikely_rumour")
+            reason.append(f"calibrated probability {'>=' if prob[i] >= cut else '<'} {cut:g}")
+    prob = np.where(in_domain & ~clar, prob, np.nan)
+    return {"rumour_probability": prob, "label": label, "reason": reason,
+            "evidence": evidence, "reposts_seen": seen, "hours_seen": last}  # fmt: skip
+
+
+def _shorten(text: str, n: int = 60) -> str:
+    flat = " ".join((text or "").split())
+    return flat if len(flat) <= n else flat[: n - 1] + "…"
+
+
+def score_posts(
+    store: Any,
+    *,
+    hours: float | None = None,
+    model: RumourModel | None = None,
+    threshold: float | None = None,
+) -> pa.Table:
+    """Triage every original post in the store, seeing its reposts up to `hours` after it
+    was posted (all of them when None). One row per post: platform, post_id, author_id,
+    author, text (shortened), created_at, hours, hours_seen, reposts_seen, evidence,
+    rumour_probability (null where not given), label, reason, ced_label (the corpus label
+    where the store holds one)."""
+    ev, src = load_store(store)
+    verified = np.array(src.column("verified").fill_null(False).to_pylist(), dtype=bool)
+    gov = np.array(src.column("government").fill_null(False).to_pylist(), dtype=bool)
+    r = triage(ev, verified | gov, hours=hours, model=model, threshold=threshold)
+    prob = r["rumour_probability"]
     return pa.table({
         "platform": src.column("platform"),
         "post_id": src.column("post_id"),
         "author_id": src.column("author_id"),
+        "author": src.column("author"),
+        "text": pa.array([_shorten(t) for t in ev.text], pa.string()),
         "created_at": src.column("created_at"),
-        "reposts_seen": seen,
         "hours": pa.array([hours] * len(ev), pa.float64()),
-        "rumour_probability": prob,
-        "label": src.column("label"),
+        "hours_seen": r["hours_seen"],
+        "reposts_seen": r["reposts_seen"],
+        "evidence": pa.array(r["evidence"], pa.string()),
+        "rumour_probability": pa.array(prob, pa.float64(), mask=np.isnan(prob)),
+        "label": pa.array(r["label"], pa.string()),
+        "reason": pa.array(r["reason"], pa.string()),
+        "ced_label": src.column("label"),
     })  # fmt: skip
-
-
-def _mask(ev: Events, hours: float | None) -> np.ndarray:
-    from govweibo.analyses.rumour_features import window_mask
-
-    return window_mask(ev, hours)
 
 
 def evaluate_ced(
@@ -364,18 +293,21 @@ def evaluate_ced(
     hours: float | None = None,
     events: list[str] | set[str] | None = None,
     model: RumourModel | None = None,
-    threshold: float = 0.5,
+    threshold: float | None = None,
 ) -> RumourEval:
-    """Accuracy, precision, recall and F1 (rumour = positive) of the model on a CED folder.
+    """Accuracy, precision, recall and F1 (rumour = positive) of the triage on a CED folder:
+    a post counts as flagged when labelled likely_rumour (out-of-domain posts and
+    clarifications by verified authors are not flagged).
 
     `events` restricts to those source mids (e.g. the model's held-out list,
     `RumourModel.load().meta["heldout_mids"]`); evaluating on training events is not honest.
     """
-    model = model or RumourModel.load()
     ev = load_ced(ced_dir, only=set(events) if events is not None else None)
     if len(ev) == 0:
         raise NotFoundError(f"no labelled CED events found in {ced_dir}")
-    pred = (model.predict_proba(ev, hours) >= threshold).astype(np.int8)
+    official = (np.nan_to_num(ev.author["verified"]) > 0) | (ev.author["verified_type"] == 1)
+    r = triage(ev, official, hours=hours, model=model, threshold=threshold)
+    pred = (np.array(r["label"]) == "likely_rumour").astype(np.int8)
     return metrics(ev.label, pred, hours)
 
 

@@ -97,12 +97,18 @@ def rumour_score_cmd(
     engine: str | None,
     parquet_dir: Path | None,
 ) -> None:
-    """Score source posts in the store with the shipped rumour model."""
+    """Triage source posts: likely or unlikely rumour (calibrated probability), official
+    clarification, or out of the model's domain, with the evidence seen and the reason."""
     from govweibo.analyses.rumours import score_posts
 
     with open_source(ctx, engine, parquet_dir) as source:
         table = score_posts(source, hours=hours)
-    show("Rumour scores", table.sort_by([("rumour_probability", "descending")]), limit)
+    show(
+        "Rumour triage",
+        table.sort_by([("rumour_probability", "descending")]),
+        limit,
+        ["text", "author", "evidence", "label", "rumour_probability", "reason", "post_id"],
+    )
 
 
 @click.command("eval-rumour")
