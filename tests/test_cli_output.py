@@ -103,8 +103,10 @@ def test_global_options_and_logging(tmp_path: Path) -> None:
     r = CliRunner().invoke(main, ["--db", db, "--log-file", str(log), "ingest", path])
     assert r.exit_code == 0, r.output
     assert "weibo_statuses.jsonl" in log.read_text("utf-8")
+    r = CliRunner().invoke(main, ["--db", db, "ingest", path])
+    assert r.exit_code == 0 and "weibo_statuses.jsonl (weibo-api): " in r.stderr
     r = CliRunner().invoke(main, ["--db", db, "--quiet", "ingest", path])
-    assert r.exit_code == 0 and "INFO" not in r.stderr
+    assert r.exit_code == 0 and "weibo_statuses.jsonl (weibo-api): " not in r.stderr
     r = CliRunner().invoke(main, ["--db", db, "--quiet", "--verbose", "status"])
     assert r.exit_code == 2
 
