@@ -203,3 +203,19 @@ def test_one_post_from_crawler_csv_and_weibo_com(
             "counts_observed_at": two,
         }
     ]
+
+
+def test_timeline_sightings(store: Store) -> None:
+    page = DIR / "mymblog-1234567890-p1.json"
+    ingest(store, [page], options=ReadOptions(observed_at=CRAWL, timeline=True))
+    seen = store.arrow(
+        "SELECT account_id, post_id, observed_at FROM timeline_sightings ORDER BY post_id"
+    ).to_pylist()
+    # The page's four posts, not the original one of them reposts.
+    assert [(r["account_id"], r["post_id"]) for r in seen] == [
+        ("1234567890", W4),
+        ("1234567890", W3),
+        ("1234567890", W2),
+        ("1234567890", W1),
+    ]
+    assert {r["observed_at"] for r in seen} == {CRAWL}

@@ -15,6 +15,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+
 from govweibo import model
 from govweibo.errors import IngestError
 from govweibo.ingest.base import ReadOptions, Source
@@ -179,10 +181,10 @@ def read_responses(
             records.extend(out)
             nested.extend(inner)
         if len(records) >= BATCH_RECORDS:
-            yield _finish(batch, records, nested)
+            yield _finish(batch, records, nested, opts.timeline)
             batch, records, nested = Batch(), [], []
             base.users.clear()
-    yield _finish(batch, records, nested)
+    yield _finish(batch, records, nested, opts.timeline)
     source.notes["time_basis"] = (
         f"crawl_time ({basis} where a record has none)" if used_record_time else basis
     )
@@ -226,9 +228,21 @@ def longtext_post(text: Any, post_id: str | None, ctx: Context) -> Post:
     return Post(ctx.platform, post_id, mid=mid_of(post_id), text=body, is_truncated=False)
 
 
-def _finish(batch: Batch, records: list[Any], nested: list[Any]) -> Batch:
+def _finish(batch: Batch, records: list[Any], nested: list[Any], timeline: bool) -> Batch:
     for table, rows in model.group_records(records).items():
         batch.primary[table] = model.records_to_table(table, rows)
+    if timeline:
+        # --timeline: the file is a complete observation of its authors' timelines (the
+        # deletion audit compares them); the posts it stands for, not reposted originals.
+        seen = [r for r in records if isinstance(r, Post) and r.author_id]
+        batch.secondary["timeline_sightings"] = pa.table(
+            {
+                "platform": pa.array([p.platform for p in seen], pa.string()),
+                "account_id": pa.array([p.author_id for p in seen], pa.string()),
+                "post_id": pa.array([p.post_id for p in seen], pa.string()),
+                "observed_at": pa.array([p.counts_observed_at for p in seen], model.TS),
+            }
+        )
     # A user's rows come once per batch, however many statuses carry the user.
     unique = list({id(r): r for r in nested}.values())
     for table, rows in model.group_records(unique).items():
