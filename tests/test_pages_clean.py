@@ -139,6 +139,8 @@ def test_reports_are_clean(world: Path, lang: str) -> None:
 def _pages(c: TestClient) -> list[str]:
     ranking = c.get("/api/rankings", params={"period": "2011", "limit": 1}).json()
     top = ranking["items"][0]
+    # Accounts of every kind of evidence: government or not, place read from the name or code.
+    accounts = c.get("/api/accounts", params={"limit": 12}).json()["items"]
     return [
         "/",
         "/?province=浙江",
@@ -150,6 +152,7 @@ def _pages(c: TestClient) -> list[str]:
         "/rankings?period=2011Q3",
         "/rankings?period=2030",
         f"/accounts/{top['platform']}/{top['account_id']}",
+        *(f"/accounts/{a['platform']}/{a['account_id']}" for a in accounts),
         "/health",
     ]
 

@@ -356,3 +356,19 @@ def test_period_that_cannot_be_computed_says_how(db: Path, monkeypatch: pytest.M
         assert "Period 2011Q2 is not precomputed" in page
         assert "govweibo index --period 2011Q2" in page
         assert "尚未预先计算" in c.get("/rankings", params={"period": "2011Q2", "lang": "zh"}).text
+
+
+def test_evidence_in_words() -> None:
+    from govweibo.web.pages import Words, _evidence_line
+
+    zh, en = Words("zh"), Words("en")
+    assert _evidence_line("rule=verified_type_gov", zh) == "判定规则：认证为政府"
+    assert _evidence_line("sector=public_security <- 公安", zh) == "行业：公安 (公安)"
+    assert (
+        _evidence_line("province=云南 <- name 云南省", en)
+        == "Province: Yunnan (from the name 云南省)"
+    )
+    assert _evidence_line("province=北京 <- province_code 11", zh) == "省份：北京 (据省份代码 11)"
+    assert _evidence_line("verified_type=3", en) == "Verification type: media"
+    assert _evidence_line("rule=a_rule_of_mine", en) == "Rule: a rule of mine"
+    assert _evidence_line("<script>", en) == "<script>"  # not key=value: as it is (escaped)

@@ -388,7 +388,17 @@ def _evidence_line(item: str, w: Words) -> str:
     if kind == "rule" and shown == value:  # a rule of its own: readable, not a code
         shown = value.replace("_", " ")
     sep = "：" if w.lang == "zh" else ": "
-    return f"{w.h(key)}{sep}{shown}" + (f" ({source})" if source else "")
+    return f"{w.h(key)}{sep}{shown}" + (f" ({_source(source, w)})" if source else "")
+
+
+def _source(source: str, w: Words) -> str:
+    """What a classification was read from ("name 云南省", "province_code 11") in words;
+    a matched term alone (公安) is shown as it is."""
+    tags = labels.values("evidence_source", w.lang)
+    for tag in sorted(tags, key=len, reverse=True):
+        if source == tag or source.startswith(tag + " "):
+            return f"{tags[tag]} {source[len(tag) :].strip()}".strip()
+    return source
 
 
 @router.get("/health", response_class=HTMLResponse)
