@@ -117,3 +117,22 @@ def test_plain_text_fields_preferred_to_html() -> None:
     assert status_records({**base, "text": html}, ctx)[0].text == "转发@某"
     assert status_records({**base, "text": html, "raw_text": "转发 raw"}, ctx)[0].text == "转发 raw"
     assert status_records({**base, "text": html, "text_raw": "转发 @某"}, ctx)[0].text == "转发 @某"
+
+
+def test_long_text_saved_in_the_status() -> None:
+    ctx = Context("weibo", NOW)
+    base = {"id": 4579792150070482, "created_at": "刚刚", "user": {"id": 1}, "isLongText": True}
+    cut = status_records({**base, "text_raw": "前半"}, ctx)[0]
+    assert (cut.text, cut.is_truncated) == ("前半", True)
+    whole = status_records({**base, "text_raw": "前半", "longTextContent": "前半后半"}, ctx)[0]
+    assert (whole.text, whole.is_truncated) == ("前半后半", False)
+    nested = {**base, "text": "前半", "longText": {"longTextContent": "前半<br />后半"}}
+    assert status_records(nested, ctx)[0].text == "前半\n后半"
+
+
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp")), max_size=60))
+def test_escaped_plain_text_comes_back(text: str) -> None:
+    import html
+
+    expected = text.replace("\u200b", "").strip()
+    assert html_to_text(html.escape(text)) == expected

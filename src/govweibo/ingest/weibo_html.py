@@ -267,8 +267,10 @@ def status_records(status: Any, ctx: Context, label: str = "") -> tuple[Post, li
         raise FieldError("user", "missing (no author)")
     long_text = status.get("longText")
     long = bool(status.get("isLongText"))
-    text = None
-    if isinstance(long_text, dict):
+    # Savers that fetch the long text put it in the status (Euclid-Jie/Euclidweibo-search
+    # adds a top-level longTextContent); m.weibo.cn nests it in longText.
+    text = clean_text(status.get("longTextContent")) or None
+    if text is None and isinstance(long_text, dict):
         text = clean_text(long_text.get("longTextContent") or long_text.get("content"))
     if long and not text:
         text = ctx.long_text(post_id)
