@@ -86,6 +86,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Seconds to wait for a store another process is writing before giving up.",
         float,
     ),
+    Setting(
+        "web_interval",
+        3.0,
+        "Seconds between requests of `collect --platform weibo-web` (jittered ±50 %).",
+        float,
+    ),
 )
 BY_NAME = {s.name: s for s in SETTINGS}
 

@@ -96,6 +96,7 @@ def commands() -> None:
         demo,
         index,
         ingest,
+        observe,
         opinion,
         propagation,
         registry,
@@ -103,7 +104,8 @@ def commands() -> None:
         store,
     )
 
-    for module in (ingest, store, registry, index, opinion, propagation, collect, serve, demo):
+    modules = (ingest, store, registry, index, opinion, propagation, collect, observe, serve, demo)
+    for module in modules:
         for cmd in module.COMMANDS:
             main.add_command(cmd)
 
