@@ -32,8 +32,14 @@ def test_html_to_text_keeps_what_the_api_shows() -> None:
         '<a href="https://example.gov.cn/a">通知</a>'
     )
     assert html_to_text(html) == (
-        "【防火】#冬季防火#请转告[心]\n见http://t.cn/A6tP @某消防&https://example.gov.cn/a"
+        "【防火】#冬季防火#请转告[心]\n见http://t.cn/A6tP @某消防&通知 https://example.gov.cn/a"
     )
+    # Links within Weibo keep their text; weibo.cn's redirect leads to its target.
+    place = '<a href="https://m.weibo.cn/p/index?containerid=2306570042">北京·天安门</a>'
+    assert html_to_text(f"在{place}") == "在北京·天安门"
+    wrapped = '<a href="https://weibo.cn/sinaurl?u=https%3A%2F%2Fwww.gov.cn%2Fx">网页链接</a>'
+    assert html_to_text(wrapped) == "https://www.gov.cn/x"
+    assert html_to_text('<a href="http://t.cn/A6x">http://t.cn/A6x</a>') == "http://t.cn/A6x"
     cut = '通告：一、二...<a href="/status/4579769521800402">全文</a>'
     assert html_to_text(cut) == "通告：一、二"
     assert html_to_text('正文 ...<span class="expand">展开</span>') == "正文"

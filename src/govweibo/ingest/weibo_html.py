@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from govweibo.ingest.sina_ids import id_to_mid, is_mid, mid_to_id
 from govweibo.ingest.weibo_time import TimeFormatError, best_time, resolve_time
@@ -40,6 +41,10 @@ _MORE = re.compile(
 _CHAIN = re.compile(r"//@([^:：\s/]{1,40})\s*[:：]")
 _COUNT = re.compile(r"(\d+(?:\.\d+)?)\s*([万亿])?\+?")
 _SOURCE_ANCHOR = re.compile(r">([^<]*)</a>")
+# Links within Weibo (its pages, searches, pictures) are not targets an author wrote.
+_OWN_HOSTS = ("weibo.com", "weibo.cn", "sina.cn", "sina.com.cn", "sinaimg.cn")
+# What a link card shows instead of its address.
+_LINK_LABELS = frozenset({"网页链接", "查看链接", "查看图片", "链接"})
 
 
 class FieldError(ValueError):
@@ -50,19 +55,40 @@ class FieldError(ValueError):
         self.field = field
 
 
+def _attr(pattern: re.Pattern[str], attrs: str) -> str | None:
+    found = pattern.search(attrs)
+    return html.unescape(next(g for g in found.groups() if g is not None)) if found else None
+
+
+def link_target(href: str) -> str:
+    """An href as the address it leads to: weibo.cn's redirect wrapper
+    (`https://weibo.cn/sinaurl?u=<quoted url>`) unwrapped."""
+    parts = urlsplit(href)
+    if parts.netloc.endswith(_OWN_HOSTS) and "sinaurl" in parts.path:
+        target = parse_qs(parts.query).get("u") or parse_qs(parts.query).get("toasturl")
+        if target:
+            return target[0]
+    return href
+
+
 def _anchor(match: re.Match[str]) -> str:
+    """An anchor as the text the API shows: a mention or #topic# as itself, a link card as
+    its short link (`data-url`), a link elsewhere as its text and target; links within
+    Weibo (super-topics, places, searches) as their text only."""
     attrs, inner = match.group(1), match.group(2)
     text = html_to_text(inner) or ""
     if text.startswith(("@", "#")):
-        return text  # a mention or a #topic#: the text is what the API shows
-    data_url = _DATA_URL.search(attrs)
+        return text
+    data_url = _attr(_DATA_URL, attrs)
     if data_url:
-        return html.unescape(next(g for g in data_url.groups() if g is not None))
-    href = _HREF.search(attrs)
-    url = html.unescape(next(g for g in href.groups() if g is not None)) if href else ""
-    if url.startswith(("http://", "https://")):
+        return data_url
+    url = link_target(_attr(_HREF, attrs) or "")
+    host = urlsplit(url).netloc
+    if not url.startswith(("http://", "https://")) or host.endswith(_OWN_HOSTS):
+        return text
+    if not text or text in _LINK_LABELS or text in url:
         return url
-    return text
+    return f"{text} {url}"
 
 
 def html_to_text(value: str | None) -> str | None:
@@ -106,9 +132,9 @@ def parse_count(value: Any, field: str) -> int | None:
 
 def pic_count(status: dict[str, Any]) -> int:
     """Pictures of a status from whichever field the endpoint fills."""
-    num = status.get("pic_num")
-    if num not in (None, ""):
-        return int(num)
+    num = parse_count(status.get("pic_num"), "pic_num")
+    if num is not None:
+        return num
     for key in ("pic_ids", "pic_infos", "pics", "pic_urls", "image_url"):
         value = status.get(key)
         if isinstance(value, list | dict) and value:
