@@ -227,14 +227,20 @@ def _with_previous(ranked: pa.Table, before: pa.Table) -> pa.Table:
     prev = before.select(["group", *KEYS, "group_rank"]).rename_columns(
         ["group", *KEYS, "previous_group_rank"]
     )
-    out = ranked.join(prev, ["group", *KEYS], join_type="left outer")
-    out = out.append_column(
+    # One string key per row (group, platform, account) looked up in the previous list's
+    # keys: rows stay in order (0.09-0.16 s for 100,000 rows; a join, which loses the order,
+    # and a sort back on group, rank and the string keys measured 0.16-0.22 s).
+
+    def key(t: pa.Table) -> pa.Array:
+        cols = [pc.fill_null(pc.cast(t[c], pa.string()), "") for c in ("group", *KEYS)]
+        return pc.binary_join_element_wise(*cols, "\x1f")
+
+    at = pc.index_in(key(ranked), value_set=key(prev))
+    previous = pc.take(prev["previous_group_rank"], at)
+    out = ranked.append_column("previous_group_rank", previous)
+    return out.append_column(
         "group_rank_change", pc.subtract(out["previous_group_rank"], out["group_rank"])
-    )
-    return out.sort_by(
-        [("group", "ascending"), ("group_rank", "ascending"), ("platform", "ascending"),
-         ("account_id", "ascending")]
-    ).combine_chunks()  # fmt: skip
+    ).combine_chunks()
 
 
 def rank_change(current: Any, previous: Any) -> pa.Table:
