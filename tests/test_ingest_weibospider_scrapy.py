@@ -56,9 +56,12 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     store.close()
 
 
-def test_detected_without_format() -> None:
+def test_detected_without_format(tmp_path: Path) -> None:
     for path in DIR.glob("*.jsonl"):
         assert isinstance(detect(path), WeiboSpiderReader), path.name
+    edges = tmp_path / "Relationships.jsonl"
+    edges.write_text('{"fan_id": "3456789012", "followed_id": "1234567890"}\n')
+    assert isinstance(detect(edges), WeiboSpiderReader)
     for other in [*(FIXTURES / "weibo_web").glob("*.json"), FIXTURES / "weibo_statuses.jsonl"]:
         assert not isinstance(detect(other), WeiboSpiderReader), other.name
 

@@ -92,6 +92,8 @@ class WeiboSpiderReader:
         if not json_name(path):
             return False
         text = head.decode("utf-8", errors="ignore")
+        if '"fan_id"' in text and '"followed_id"' in text:
+            return True  # 2018 relationship items carry no _id
         return '"_id"' in text and any(m in text for m in _MARKERS)
 
     def files(self, path: Path) -> list[Path]:
