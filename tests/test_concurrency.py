@@ -141,3 +141,31 @@ def test_a_lock_that_outlasts_the_wait_names_its_holder(tmp_path: Path) -> None:
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_the_app_lets_a_waiting_writer_in_and_forgets_what_changed(tmp_path: Path) -> None:
+    import fcntl
+
+    from govweibo.store import Store
+    from govweibo.web.queries import Data
+
+    db = tmp_path / "s.duckdb"
+    Store(db).close()
+    data = Data(Store(db, read_only=True))
+    data.enter()
+    assert data.scalar("SELECT count(*) FROM posts") == 0
+    data.cached("posts", lambda: 0)
+    data.leave()
+    assert data.store.is_open  # no writer waits: the file stays open between requests
+    with open(str(db) + ".writer-waiting", "ab") as fh:
+        fcntl.flock(fh, fcntl.LOCK_SH)  # a writer announces itself
+        data.enter()
+        data.leave()
+        assert not data.store.is_open
+    with Store(db) as w:  # the writer gets in and adds a post
+        w.con.execute("INSERT INTO posts (platform, post_id) VALUES ('weibo', 'p1')")
+    data.enter()
+    assert data.scalar("SELECT count(*) FROM posts") == 1  # reopened, a fresh cursor
+    assert data.cached("posts", lambda: 1) == 1  # the cache of the old file is gone
+    data.leave()
+    data.close()

@@ -92,6 +92,9 @@ class Data:
         self._cache: dict[Any, Any] = {}
         self._lru: OrderedDict[Any, Any] = OrderedDict()
         self.compute_lock = threading.Lock()
+        # Opening may wait for a writer: not under _lock, which the event loop takes
+        # (enter/leave) and must never wait on.
+        self._open_lock = threading.Lock()
         self._running = 0  # requests in progress
         self._generation = 0  # connections closed so far: a cursor of an older one is stale
         self._opened_on = _file_state(store.path)
@@ -101,7 +104,7 @@ class Data:
         """A Store sharing the database, with this thread's own DuckDB cursor."""
         v = getattr(self._local, "view", None)
         if v is None or self._local.generation != self._generation:
-            with self._lock:
+            with self._open_lock:
                 reopened = not self.store.is_open
                 con = self.store.con.cursor()  # reopens a released store
                 if reopened and _file_state(self.store.path) != self._opened_on:
@@ -180,7 +183,7 @@ class Data:
         return row[0] if row else None
 
     def has(self, table: str) -> bool:
-        return bool(self.cached(("has", table), lambda: self.store.has_table(table)))
+        return bool(self.cached(("has", table), lambda: self.view().has_table(table)))
 
 
 # Overview ----------------------------------------------------------------------------------
