@@ -106,3 +106,29 @@ def test_epoch() -> None:
     assert epoch(1607407200) == datetime(2020, 12, 8, 6, 0, tzinfo=UTC)
     assert epoch("1607407200000") == datetime(2020, 12, 8, 6, 0, tzinfo=UTC)
     assert epoch(None) is None and epoch("soon") is None and epoch(True) is None
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(min_value=1, max_value=10**17),
+            st.none() | st.text(max_size=10),
+            st.none() | st.integers(min_value=0, max_value=10**9),
+            st.none() | st.booleans(),
+            st.none() | st.lists(st.text(max_size=5), max_size=3),
+        ),
+        max_size=20,
+    )
+)
+def test_tables_as_the_model_builds_them(values: list[Any]) -> None:
+    from govweibo import model
+    from govweibo.ingest.weibo_responses import _table
+    from govweibo.model import Account, Post
+
+    posts = [
+        Post("weibo", str(i), text=t, reposts=n, has_video=b, repost_chain=c, created_at=NOW)
+        for i, t, n, b, c in values
+    ]
+    assert _table("posts", posts).equals(model.records_to_table("posts", posts))
+    accounts = [Account("weibo", str(i), screen_name=t, verified=b) for i, t, _, b, _ in values]
+    assert _table("accounts", accounts).equals(model.records_to_table("accounts", accounts))
