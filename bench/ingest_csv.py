@@ -111,7 +111,8 @@ def measure(mode: str, folder: Path, work: Path) -> dict[str, float]:
         text=True,
         env={**os.environ},
     )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    # The figures are the last JSON line (a library may print before it).
+    return json.loads([x for x in out.stdout.splitlines() if x.startswith("{")][-1])
 
 
 def main() -> None:
