@@ -209,7 +209,8 @@ def read_posts(source: Source, crawl: Crawl) -> Iterator[Batch]:
     shapes = layouts(cols)
     width = max(len(s.index) + (s.flag is not None) for s in shapes) + 4
     names = {f"c{i}": "VARCHAR" for i in range(width)}
-    con = duckdb.connect(config={"enable_progress_bar": False})
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     try:
         # parallel=false: the parallel scanner refuses padded rows whose texts hold line
         # breaks (the tool's "\n"-joined text); serial also keeps the rows in file order.
