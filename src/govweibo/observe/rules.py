@@ -8,6 +8,7 @@ at the watched accounts only. docs/observe.md states each rule and its threshold
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -85,7 +86,13 @@ def bursts(store: Store, w: Window, rules: Rules) -> list[Finding]:
     for e in events:
         first = min(p["created_at"] for p in e["posts"]) if e["posts"] else start
         province, share = _province_of(store, e["posts"], r.province_share)
-        subject = _episode(store, e["term"], w.now, win) or f"{e['term']}@{first:%Y-%m-%dT%H:%MZ}"
+        episode = _episode(store, {e["term"], *e["related"]}, w.now, win)
+        if episode is not None:
+            # A burst that goes on keeps the time it began (the window slides past it).
+            subject, began = episode
+            first = min(first, began)
+        else:
+            subject = f"{e['term']}@{first:%Y-%m-%dT%H:%MZ}"
         where = f"（{province}）" if province else ""
         out.append(
             Finding(
@@ -114,19 +121,23 @@ def _overlap(a: set[str], b: set[str]) -> float:
     return len(a & b) / min(len(a), len(b)) if a and b else 0.0
 
 
-def _episode(store: Store, term: str, now: datetime, win: timedelta) -> str | None:
-    """The subject of this term's burst alert if it is still going (seen within two
-    windows): a burst that lasts is one alert, a later one a new alert."""
-    row = store.con.execute(
-        """SELECT subject FROM alerts WHERE kind = 'burst' AND subject LIKE ? ESCAPE '\\'
-           AND last_seen >= ? ORDER BY last_seen DESC LIMIT 1""",
-        [_like(term) + "@%", now - 2 * win],
-    ).fetchone()
-    return str(row[0]) if row else None
-
-
-def _like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+def _episode(
+    store: Store, terms: set[str], now: datetime, win: timedelta
+) -> tuple[str, datetime] | None:
+    """The subject and start of the burst alert this event continues, if one was seen
+    within two windows and shares a term with it (the largest term may change from one
+    cycle to the next): a burst that lasts is one alert, a later one a new alert."""
+    rows = store.con.execute(
+        """SELECT subject, evidence FROM alerts WHERE kind = 'burst' AND last_seen >= ?
+           ORDER BY last_seen DESC""",
+        [now - 2 * win],
+    ).fetchall()
+    for subject, evidence in rows:
+        ev = json.loads(evidence or "{}")
+        if terms & {ev.get("term"), *ev.get("related", [])}:
+            began = ev.get("started_at")
+            return str(subject), datetime.fromisoformat(began) if began else now
+    return None
 
 
 def _window_posts(store: Store, since: datetime, until: datetime) -> list[dict[str, Any]]:
