@@ -6,6 +6,7 @@
     python bench/ingest.py --repeat 5             # five pairs each, and their medians
 
 Each measurement runs in a fresh subprocess so peak RSS is that run's alone.
+CSV input (dataabc/weibo-crawler post files) beside DuckDB's read_csv: bench/ingest_csv.py.
 """
 
 from __future__ import annotations
