@@ -46,9 +46,9 @@ class Store:
     """A govweibo store. Use as a context manager, or call close().
 
     `lock_wait`: seconds to wait for a file another process holds (store/lock.py).
-    `share`: hold the file only while writing: ingest commits every batch and closes the
-    file after it (and after a run's start and end), reopening it on next use, so that
-    readers in other processes get in between (`release`).
+    `share`: let readers in other processes in while writing: when one waits for the file,
+    ingest commits the batch it has written and closes the file (also after a run's start
+    and end), reopening it on next use (`release`).
     """
 
     def __init__(
@@ -151,7 +151,8 @@ class Store:
         self._ibis = None
 
     def _shared(self) -> None:
-        if self.share:
+        # Only for a reader that waits: closing and reopening the file costs ~0.2 s a batch.
+        if self.share and lock.readers_waiting(self.path):
             self.release()
 
     def _store_id(self) -> str:
@@ -300,8 +301,8 @@ class Store:
             self.con.execute("ROLLBACK")
             self.stage.discard_pending()
             raise
-        # Shared: every batch commits (a group would hold the file for the whole group).
-        if commit or self.share:
+        # Shared and a reader waits: commit now (a group would hold the file to its end).
+        if commit or (self.share and lock.readers_waiting(self.path)):
             self.commit()
             self._shared()
         return self._seq - before

@@ -1,9 +1,9 @@
 """Opening a store file that another process may hold.
 
 DuckDB lets one process open a file read-write, or any number of processes open it
-read-only, never both. govweibo's writers therefore hold the file only while they write
-(`Store(share=True)`: ingest closes it between batches) and its readers (`serve`, `status`,
-the analyses) only while they read; an open that meets the other side's lock retries until
+read-only, never both. govweibo's writers therefore let go of the file between batches when
+someone waits for it (`Store(share=True)`) and its readers (`serve`, `status`, the analyses)
+hold it only while they read; an open that meets the other side's lock retries until
 `lock_wait` seconds have passed, then fails with a message naming the process that holds it.
 
 A writer that reopens the file between batches would win nearly every race against readers
@@ -146,7 +146,12 @@ def writer_waiting(path: str) -> bool:
     return _announced(path + ".writer-waiting")
 
 
+def readers_waiting(path: str) -> bool:
+    """Whether readers are waiting for the store at `path` (a writer should let go)."""
+    return _announced(path + ".readers-waiting")
+
+
 def _let_readers_in(path: str, until: float) -> None:
     """Before a writer opens the file: wait while readers announce they are waiting."""
-    while _announced(path + ".readers-waiting") and time.monotonic() < until:
+    while readers_waiting(path) and time.monotonic() < until:
         time.sleep(POLL_S)
