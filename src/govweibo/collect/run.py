@@ -129,7 +129,8 @@ def collect_once(
                 raise
             except CollectError as exc:  # includes PermissionDenied: the next watch goes on
                 logger.warning("%s %s: %s", watch.kind, watch.value, exc)
-                collector.summary.errors.append(str(exc))
+                # Named by its watch: the message alone may name only the endpoint.
+                collector.summary.errors.append(f"{watch.kind} {watch.value}: {exc}")
         if mentions:
             try:
                 collector.collect_mentions()
