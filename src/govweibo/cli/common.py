@@ -182,7 +182,7 @@ def _write(fmt: str, sections: Sequence[Section], notes: Sequence[str], fh: IO[s
     if fmt == "table":
         con = console if fh is sys.stdout else Console(file=fh, highlight=False, width=160)
         for s in sections:
-            cols, rows = _shown(s)
+            cols, rows = _shown(s, _lang())
             render_table(s.title, cols, rows, con=con, labelled=True)
         for note in notes:
             con.print(note, markup=False)
@@ -243,15 +243,35 @@ def _all_columns(data: Rows, recs: list[dict[str, Any]]) -> list[str]:
     return list(cols)
 
 
-def _shown(s: Section) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """Columns and formatted rows for the table formats."""
+def _shown(s: Section, lang: str | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Columns and formatted rows for the table formats: for people (`lang` given: codes
+    by name, Beijing times, thousands separators) or plain (raw keys, ISO-like times)."""
     if isinstance(s.data, Mapping):
         keys = [k for k in (s.columns or list(s.data)) if k in s.data]
-        return ["measure", "value"], [(k, _fmt(s.data[k], s.digits)) for k in keys]
+        if lang is None:
+            return ["measure", "value"], [(k, _fmt(s.data[k], s.digits)) for k in keys]
+        from govweibo import labels
+
+        return ["measure", "value"], [
+            (labels.header(k, lang), _display(k, s.data[k], s.digits, lang)) for k in keys
+        ]
     recs = _records(s.data)
     present = _all_columns(s.data, recs)
     cols = [c for c in s.columns if c in present] if s.columns else present
-    return cols, [tuple(_fmt(rec.get(c), s.digits) for c in cols) for rec in recs]
+    if lang is None:
+        return cols, [tuple(_fmt(rec.get(c), s.digits) for c in cols) for rec in recs]
+    return cols, [tuple(_display(c, rec.get(c), s.digits, lang) for c in cols) for rec in recs]
+
+
+def _display(column: str, v: Any, digits: int, lang: str) -> Any:
+    from govweibo import labels
+
+    shaped = labels.PERCENT_COLUMNS | labels.RATIO_COLUMNS | labels.DURATION_COLUMNS
+    if isinstance(v, float) and column not in shaped:
+        return _fmt(v, digits)  # scores and probabilities keep their digits
+    if isinstance(v, (list, tuple, dict)):
+        return json.dumps(v, ensure_ascii=False, default=_json_default)
+    return labels.cell(column, v, lang)
 
 
 def _fmt(v: Any, digits: int) -> Any:
@@ -329,9 +349,13 @@ def render_table(
     (con or console).print(table)
 
 
+def _lang() -> str:
+    ctx = click.get_current_context(silent=True)
+    return str(settings(ctx).lang) if ctx and ctx.find_root().obj else "zh"
+
+
 def _headers(columns: list[str]) -> list[str]:
     """Headers in the reader's language (the `lang` setting); the other formats keep keys."""
     from govweibo import labels
 
-    ctx = click.get_current_context(silent=True)
-    return labels.headers(columns, settings(ctx).lang if ctx and ctx.find_root().obj else "zh")
+    return labels.headers(columns, _lang())
