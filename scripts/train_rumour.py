@@ -138,44 +138,94 @@ def scores(f: Fitted, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.vstack(z), np.vstack(only)
 
 
-def cross_validate(
-    ev: Events, official: np.ndarray, groups: np.ndarray, train: np.ndarray,
-    args: argparse.Namespace,
-) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:  # fmt: skip
-    """Grouped CV over the training part: out-of-fold decision values and source-only flags
-    (windows x events; nan / False outside the training part) and the mean figures."""
+def grouped_folds(
+    ev: Events, official: np.ndarray, groups: np.ndarray, train: np.ndarray, k: int
+) -> list[np.ndarray]:
+    """The test events of each grouped CV fold over the training part (deterministic)."""
     idx = np.flatnonzero(train)
     strata = np.where(official[idx], 2, ev.label[idx])
-    folds = StratifiedGroupKFold(n_splits=args.folds, shuffle=True, random_state=SEED)
-    oof = np.full((len(WINDOWS), len(ev)), np.nan)
-    only = np.zeros((len(WINDOWS), len(ev)), dtype=bool)
+    folds = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=SEED)
+    return [idx[te] for _, te in folds.split(idx, strata, groups[idx])]
+
+
+def cv_summary(
+    ev: Events, official: np.ndarray, folds: list[np.ndarray], oof: np.ndarray
+) -> dict[str, Any]:
+    """Mean over folds of the raw labels' (score >= 0) figures, CED events only."""
     per: dict[str, list[dict[str, Any]]] = {str(h): [] for h in WINDOWS}
-    for k, (tr, te) in enumerate(folds.split(idx, strata, groups[idx])):
-        t = time.perf_counter()
-        fold_train = np.zeros(len(ev), dtype=bool)
-        fold_train[idx[tr]] = True
-        test = idx[te]
-        oof[:, test], only[:, test] = scores(fit(ev, official, fold_train, args), test)
+    for test in folds:
         ced = test[~official[test]]
         for w, h in enumerate(WINDOWS):
-            pred = (oof[w, ced] >= 0).astype(np.int8)
-            per[str(h)].append(metrics(ev.label[ced], pred, h).as_dict())
-        print(f"fold {k} ({time.perf_counter() - t:.0f} s): "
-              + " ".join(f"{h}h={r[-1]['accuracy']:.3f}" for h, r in per.items()),
-              flush=True)  # fmt: skip
-    summary = {
+            per[str(h)].append(metrics(ev.label[ced], (oof[w, ced] >= 0).astype(np.int8), h)
+                               .as_dict())  # fmt: skip
+    return {
         h: {m: float(np.mean([r[m] for r in rs])) for m in ("accuracy", "precision", "recall", "f1")}
         | {"accuracy_std": float(np.std([r["accuracy"] for r in rs]))}
         for h, rs in per.items()
     }  # fmt: skip
-    return oof, only, summary
 
 
-def platt(z: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """(a, b) with P(rumour) = 1 / (1 + exp(-(a z + b))), fitted by logistic regression."""
+def cross_validate(
+    ev: Events, official: np.ndarray, groups: np.ndarray, train: np.ndarray,
+    args: argparse.Namespace,
+) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Grouped CV over the training part: out-of-fold decision values and source-only flags
+    (windows x events; nan / False outside the training part)."""
+    oof = np.full((len(WINDOWS), len(ev)), np.nan)
+    only = np.zeros((len(WINDOWS), len(ev)), dtype=bool)
+    for k, test in enumerate(grouped_folds(ev, official, groups, train, args.folds)):
+        t = time.perf_counter()
+        fold_train = train.copy()
+        fold_train[test] = False
+        oof[:, test], only[:, test] = scores(fit(ev, official, fold_train, args), test)
+        ced = test[~official[test]]
+        acc = [np.mean((oof[w, ced] >= 0) == ev.label[ced]) for w in range(len(WINDOWS))]
+        print(f"fold {k} ({time.perf_counter() - t:.0f} s): "
+              + " ".join(f"{h}h={a:.3f}" for h, a in zip(WINDOWS, acc, strict=True)),
+              flush=True)  # fmt: skip
+    return oof, only
+
+
+def platt(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Logistic regression of the label on the score(s): Platt scaling, (a, b) for one
+    score; for (cascade score, source-only score) the stacked form (a, b, c)."""
     lr = LogisticRegression(C=1e6, solver="lbfgs", max_iter=1000)
-    lr.fit(z.reshape(-1, 1), y)
-    return float(lr.coef_[0, 0]), float(lr.intercept_[0])
+    lr.fit(x.reshape(len(y), -1), y)
+    return np.concatenate([lr.coef_[0, :1], lr.intercept_, lr.coef_[0, 1:]])
+
+
+def calibrate(
+    oof: np.ndarray, only: np.ndarray, ced: np.ndarray, y: np.ndarray, groups: np.ndarray,
+    threshold: float,
+) -> tuple[np.ndarray, dict[str, Any]]:  # fmt: skip
+    """Calibration rows (a, b, c) per window from the out-of-fold scores of the CED
+    training events, and the accuracy of the calibrated labels measured by a second grouped
+    5-fold split over those scores (the calibration is fitted on four fifths, applied to
+    the fifth): row 0 on the source-only score, the others on (cascade, source-only)."""
+    rows = np.zeros((len(WINDOWS), 3))
+    figures: dict[str, Any] = {}
+    for w, h in enumerate(WINDOWS):
+        use = np.flatnonzero(ced & (only[w] if w == 0 else ~only[w]))
+        x = oof[0, use, None] if w == 0 else np.column_stack([oof[w, use], oof[0, use]])
+        fitted = platt(x, y[use])
+        rows[w, : len(fitted)] = fitted
+        # The calibrated labels of every CED event in this window (source-only rows for
+        # events with no repost seen), out of fold twice over.
+        ev_all = np.flatnonzero(ced)
+        pred = np.zeros(len(y), dtype=np.int8)
+        folds = StratifiedGroupKFold(5, shuffle=True, random_state=SEED + 1)
+        for tr, te in folds.split(ev_all, y[ev_all], groups[ev_all]):
+            tr_i, te_i = ev_all[tr], ev_all[te]
+            p0 = platt(oof[0, tr_i, None], y[tr_i])  # as row 0: every event, window 0
+            z = p0[0] * oof[0, te_i] + p0[1]
+            if w > 0:
+                c = tr_i[~only[w, tr_i]]
+                pc_ = platt(np.column_stack([oof[w, c], oof[0, c]]), y[c])
+                zc = pc_[0] * oof[w, te_i] + pc_[1] + pc_[2] * oof[0, te_i]
+                z = np.where(only[w, te_i], z, zc)
+            pred[te_i] = (1 / (1 + np.exp(-z)) >= threshold).astype(np.int8)
+        figures[str(h)] = metrics(y[ev_all], pred[ev_all], h).as_dict()
+    return rows, figures
 
 
 def numeric_ids(ids: list[str]) -> list[str]:
@@ -230,6 +280,11 @@ def main(argv: list[str] | None = None) -> int:
         help="do not train on the 0 h view (source text and author only)",
     )
     ap.add_argument("--cv-only", action="store_true", help="stop after cross-validation")
+    ap.add_argument(
+        "--recalibrate",
+        type=Path,
+        help="skip CV: read the out-of-fold scores --save-oof wrote (same data)",
+    )
     ap.add_argument("--no-cv", action="store_true")
     ap.add_argument("--no-save", action="store_true")
     args = ap.parse_args(argv)
@@ -267,19 +322,25 @@ def main(argv: list[str] | None = None) -> int:
         "over the training part",
     }  # fmt: skip
     train = ~held
-    platt_ab = np.tile([1.0, 0.0], (len(WINDOWS), 1))
-    if not args.no_cv:
-        oof, only, meta["cv"] = cross_validate(ev, official, groups, train, args)
+    platt_ab = np.tile([1.0, 0.0, 0.0], (len(WINDOWS), 1))
+    if args.recalibrate:
+        saved = np.load(args.recalibrate)
+        oof, only = saved[: len(WINDOWS)], saved[len(WINDOWS) :].astype(bool)
+    elif not args.no_cv:
+        oof, only = cross_validate(ev, official, groups, train, args)
+    if args.recalibrate or not args.no_cv:
+        meta["cv"] = cv_summary(ev, official, grouped_folds(ev, official, groups, train,
+                                                             args.folds), oof)  # fmt: skip
         ced_tr = train & ~official
-        for w in range(len(WINDOWS)):
-            # Row 0 calibrates the source-only model, the others the cascade model.
-            use = np.flatnonzero(ced_tr & (only[w] if w == 0 else ~only[w]))
-            platt_ab[w] = platt(oof[w, use], ev.label[use])
+        platt_ab, meta["cv_calibrated"] = calibrate(oof, only, ced_tr, ev.label, groups,
+                                                    args.threshold)  # fmt: skip
+        print("cv calibrated:", {h: round(r["accuracy"], 4)
+                                 for h, r in meta["cv_calibrated"].items()})  # fmt: skip
         off_tr = np.flatnonzero(train & official)
         if len(off_tr):
             p0 = 1 / (1 + np.exp(-(platt_ab[0, 0] * oof[0, off_tr] + platt_ab[0, 1])))
             meta["cv_official_flagged"] = float(np.mean(p0 >= args.threshold))
-        if args.save_oof:
+        if args.save_oof and not args.recalibrate:
             np.save(args.save_oof, np.vstack([oof, only]))
         print("cv:", {h: round(r["accuracy"], 4) for h, r in meta["cv"].items()},
               "official flagged:", meta.get("cv_official_flagged"), flush=True)  # fmt: skip
@@ -287,7 +348,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     meta["calibration"] = (
         "Platt scaling per window on the grouped CV out-of-fold scores of the CED training "
-        "events (window 0: the source-only model; others: the cascade model)"
+        "events: window 0 on the source-only score; the others stacked on (cascade score, "
+        "source-only score)"
     )
     f = fit(ev, official, train, args)
     model = RumourModel(f.spec, f.cascade.coef_.ravel().astype(np.float64),

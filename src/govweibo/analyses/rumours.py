@@ -52,7 +52,8 @@ class RumourModel:
     coef: np.ndarray
     intercept: float
     meta: dict[str, Any]
-    # Platt scaling (a, b) per window of WINDOWS: P = 1 / (1 + exp(-(a z + b))).
+    # Calibration per window of WINDOWS, (a, b) or (a, b, c):
+    # P = 1 / (1 + exp(-(a z + b + c z_source))).
     platt: np.ndarray | None = None
     # The source-only model: scores a post none of whose reposts are seen (text and author
     # are all there is); its calibration is platt's first row (window 0).
@@ -109,29 +110,37 @@ class RumourModel:
             json.dumps(meta, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
         )
 
-    def decision(self, ev: Events, hours: float | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """(z, source_only): the linear score of each event (> 0 leans rumour, uncalibrated)
-        and whether it came from the source-only model (no repost seen in the window)."""
-        if len(ev) == 0:
-            return np.zeros(0), np.zeros(0, dtype=bool)
+    def _linear(self, ev: Events, hours: float | None, coef: np.ndarray, b: float) -> np.ndarray:
         rows, cols, vals = design(ev, hours, self.spec)
-        z = np.bincount(rows, weights=vals * self.coef[cols], minlength=len(ev)) + self.intercept
-        source_only = np.zeros(len(ev), dtype=bool)
-        if self.coef0 is not None:
-            seen = np.bincount(ev.rep_event[window_mask(ev, hours)], minlength=len(ev))
-            source_only = (seen == 0) | (hours == 0)
-            z0 = np.bincount(rows, weights=vals * self.coef0[cols], minlength=len(ev))
-            z = np.where(source_only, z0 + self.intercept0, z)
-        return z, source_only
+        return np.bincount(rows, weights=vals * coef[cols], minlength=len(ev)) + b
+
+    def decision(
+        self, ev: Events, hours: float | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(z, z_source, source_only) per event: the linear score (> 0 leans rumour,
+        uncalibrated) of the model that applies, the source-only model's score, and whether
+        the source-only model applies (no repost seen in the window)."""
+        if len(ev) == 0:
+            return np.zeros(0), np.zeros(0), np.zeros(0, dtype=bool)
+        z = self._linear(ev, hours, self.coef, self.intercept)
+        if self.coef0 is None:
+            return z, z, np.zeros(len(ev), dtype=bool)
+        z_src = self._linear(ev, 0, self.coef0, self.intercept0)
+        seen = np.bincount(ev.rep_event[window_mask(ev, hours)], minlength=len(ev))
+        source_only = (seen == 0) | (hours == 0)
+        return np.where(source_only, z_src, z), z_src, source_only
 
     def predict_proba(self, ev: Events, hours: float | None = None) -> np.ndarray:
         """Calibrated probability that each event's source post is a rumour (see
         docs/rumours.md for what it means on ordinary posts)."""
-        z, source_only = self.decision(ev, hours)
+        z, z_src, source_only = self.decision(ev, hours)
         if self.platt is not None:
-            row = np.where(source_only, 0, max(_window_row(hours), 1 if self.coef0 is not None
-                                                else 0))  # fmt: skip
-            z = self.platt[row, 0] * z + self.platt[row, 1]
+            first = 1 if self.coef0 is not None else 0
+            p = self.platt[np.where(source_only, 0, max(_window_row(hours), first))]
+            # Three columns: the source-only score enters the cascade windows' calibration
+            # too (a stacked Platt scaling; its weight is 0 in row 0).
+            extra = p[:, 2] * z_src if p.shape[1] > 2 else 0.0
+            z = p[:, 0] * z + p[:, 1] + extra
         return 1.0 / (1.0 + np.exp(-z))
 
 
