@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +95,14 @@ def test_csv_ndjson_plain_and_output_file(
     # The table format labels headers in the reader's language.
     table = invoke(db, "runs", "--format", "table")
     assert "┃" in table and "run_id" not in table
+    r = CliRunner().invoke(
+        main, ["--db", db, "runs", "--format", "table"], env={"GOVWEIBO_LANG": "en"}
+    )
+    assert r.exit_code == 0 and "Records read" in r.stdout
+    # ...and its times in Beijing time: a run finished now is 8 hours ahead of UTC.
+    finished = json.loads(invoke(db, "runs", "--format", "json"))[0]["finished_at"]
+    beijing = datetime.fromisoformat(finished) + timedelta(hours=8)
+    assert beijing.strftime("%Y-%m-%d %H:%M") in r.stdout
 
 
 def test_global_options_and_logging(tmp_path: Path) -> None:
