@@ -159,13 +159,21 @@ def test_triage_out_of_domain_and_clarification() -> None:
     official = np.array([True, False, True, False, False])
     r = triage(_events(texts), official)
     assert r["label"][:3] == ["out_of_domain", "out_of_domain", "clarification"]
-    assert "too short" in r["reason"][0] and r["reason"][1] == "not Chinese text"
+    assert "too short" in r["reason"][0] and r["reason"][1] == "not Chinese text, no reposts"
     assert "denies" in r["reason"][2]
     # The same debunk by an account that is neither verified nor official is scored.
     assert r["label"][3] in ("likely_rumour", "unlikely_rumour")
     prob = r["rumour_probability"]
     assert np.isnan(prob[:3]).all() and not np.isnan(prob[3:]).any()
     assert r["reposts_seen"].tolist() == [0] * 5
+    # A short post whose reposts are seen has evidence of its own: the cascade model judges.
+    ev = _events(["终于放假了！"])
+    ev.rep_event, ev.rep_t = np.array([0]), np.array([600.0])
+    ev.rep_depth, ev.rep_text, ev.rep_verified = np.array([1]), ["哈哈同感"], np.array([np.nan])
+    one = triage(ev, np.array([False]))
+    assert one["label"][0] in ("likely_rumour", "unlikely_rumour")
+    assert one["evidence"][0] == "text+author, 1 reposts over 0.2 h"
+    assert triage(ev, np.array([False]), hours=0)["label"][0] == "out_of_domain"
     # A threshold of 0 flags every post the model speaks on, and only those.
     every = triage(_events(texts), official, threshold=0.0)
     assert every["label"][3:] == ["likely_rumour", "likely_rumour"]

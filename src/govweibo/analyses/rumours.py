@@ -1,8 +1,8 @@
 """Rumour triage of source posts from their text, author and (early) repost cascade.
 
 Each post goes through three stages (docs/rumours.md):
-1. *Domain*: a post the model cannot judge (too few words of its own, not Chinese) is
-   labelled `out_of_domain`, with the reason, and gets no probability.
+1. *Domain*: a post the model cannot judge (too few words of its own, or not Chinese, and
+   no repost seen) is labelled `out_of_domain`, with the reason, and gets no probability.
 2. *Clarification*: a post by an official (registry) or verified account whose stance is
    `denies` (a debunk, a clarification, a police notice; `govweibo.text.stance`) is
    labelled `clarification`, not scored as a rumour.
@@ -190,10 +190,12 @@ def _domain(texts: list[str]) -> tuple[np.ndarray, list[str]]:
         words = _WORD.findall(_EMOTICON.sub("", normalise(t).clean))
         if len(words) < MIN_CHARS:
             ok[i] = False
-            reasons[i] = f"too short to judge: {len(words)} word characters (< {MIN_CHARS})"
+            reasons[i] = (
+                f"too short to judge: {len(words)} word characters (< {MIN_CHARS}), no reposts"
+            )
         elif len(_CJK.findall("".join(words))) < MIN_CJK_SHARE * len(words):
             ok[i] = False
-            reasons[i] = "not Chinese text"
+            reasons[i] = "not Chinese text, no reposts"
     return ok, reasons
 
 
@@ -236,7 +238,10 @@ def triage(
     delay = np.nan_to_num(ev.rep_t - ev.t0[ev.rep_event], nan=0.0)[mask]
     np.maximum.at(last, ev.rep_event[mask], np.maximum(delay, 0.0) / 3600.0)
     prob = model.predict_proba(ev, hours)
+    # A cascade is evidence of its own: a short post whose reposts are seen is judged by
+    # the cascade model; only a short post with nothing else to go on is out of domain.
     in_domain, why = _domain(ev.text)
+    in_domain |= seen > 0
     clar, cue = _clarifies(ev.text, np.asarray(official, dtype=bool) & in_domain)
     label, reason, evidence = [], [], []
     for i in range(len(ev)):
