@@ -194,13 +194,18 @@ def test_crawl_folder_in_one_command_and_again(tmp_path: Path) -> None:
     crawl = tmp_path / "weibo"
     shutil.copytree(HERE / "crawl" / "weibo", crawl)
     write_sqlite(crawl / "weibodata.db")
+    # The tool's downloads beside the data: not read, no reason to read the folder file
+    # by file.
+    (crawl / "平安北京" / "img" / "原创微博图片").mkdir(parents=True)
+    (crawl / "平安北京" / "img" / "原创微博图片" / "20250210_1.jpg").write_bytes(b"\xff\xd8")
     args = ["--db", str(tmp_path / "s.duckdb"), "ingest", str(crawl), "--observed-at"]
     first = CliRunner().invoke(main, [*args, "2025-03-02T16:00:00+08:00"])
     assert first.exit_code == 0, first.output
     with Store(tmp_path / "s.duckdb") as store:
-        runs = store.arrow("SELECT format, status, rejected FROM ingest_runs").to_pylist()
-        assert [r["format"] for r in runs] == ["weibo-crawler"] * 5  # users, db, csv, json, csv
-        assert all(r["status"] == "done" and r["rejected"] == 0 for r in runs)
+        (run,) = store.arrow("SELECT * FROM ingest_runs").to_pylist()
+        # One run for the folder: users.csv, the SQLite file, two CSVs and a JSON.
+        assert (run["format"], run["status"], run["rejected"]) == ("weibo-crawler", "done", 0)
+        assert "files=5" in run["message"] and run["checksum"]
         counts = store.counts()
         # 3 + 2 posts of the two accounts, 央视新闻's reposted post, 2 from the SQLite
         # file (a post and a repost of it; its original is the same 央视新闻 post).
@@ -213,8 +218,21 @@ def test_crawl_folder_in_one_command_and_again(tmp_path: Path) -> None:
     assert again.exit_code == 0, again.output
     with Store(tmp_path / "s.duckdb") as store:
         assert {t: store.counts()[t] for t in before} == before
-        stored = store.arrow("SELECT sum(stored) FROM ingest_runs WHERE run_id > 5")
-        assert stored.column(0)[0].as_py() == 0
+        (stored,) = store.arrow("SELECT stored FROM ingest_runs WHERE run_id = 2").column(0)
+        assert stored.as_py() == 0
+
+
+def test_a_folder_mixing_tools_is_read_file_by_file(store: Store, tmp_path: Path) -> None:
+    crawl = tmp_path / "weibo"
+    shutil.copytree(HERE / "crawl" / "weibo", crawl)
+    other = FIXTURES / "weibospider_cookie" / "old" / "weibo" / "央视新闻" / "2656274875.txt"
+    shutil.copy(other, crawl / "2656274875.txt")
+    bad = crawl / "平安北京" / "1288915263.csv"
+    bad.write_text(bad.read_text(encoding="utf-8-sig").replace("\t,", "x,", 1), "utf-8-sig")
+    summary = ingest(store, [crawl], options=OPTS)
+    assert sorted(f.format for f in summary.files) == ["weibo-crawler"] * 4 + ["weibospider-cookie"]
+    (q,) = store.arrow("SELECT source_path, line, field FROM quarantine").to_pylist()
+    assert (q["source_path"], q["line"], q["field"]) == (str(bad.resolve()), 2, "id")
 
 
 def test_detection_and_forced_format(store: Store) -> None:
@@ -301,3 +319,14 @@ def test_a_large_file_with_line_breaks_in_texts(tmp_path: Path) -> None:
     assert sum(len(b.rejects) for b in batches) == 0
     last = posts[-1].slice(posts[-1].num_rows - 1).to_pylist()[0]
     assert (last["text"], last["likes"]) == (f"第{n - 1}条\n第二行", n - 1)
+
+
+def test_a_reject_in_a_crawl_folder_names_its_file(store: Store, tmp_path: Path) -> None:
+    crawl = tmp_path / "weibo"
+    shutil.copytree(HERE / "crawl" / "weibo", crawl)
+    bad = crawl / "国资小新" / "3939208760.csv"
+    bad.write_text(bad.read_text(encoding="utf-8-sig").replace("\t,", "x,", 1), "utf-8-sig")
+    (run,) = ingest(store, [crawl], options=OPTS).files
+    assert (run.path, run.rejected, run.status) == (str(crawl.resolve()), 1, "done")
+    (q,) = store.arrow("SELECT source_path, line, item, field FROM quarantine").to_pylist()
+    assert q == {"source_path": str(bad.resolve()), "line": 2, "item": 0, "field": "id"}

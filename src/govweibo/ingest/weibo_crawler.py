@@ -20,7 +20,9 @@ None of them records when the crawl ran: counts and profiles are observed at
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
 import sqlite3
 from collections.abc import Iterator
@@ -30,7 +32,7 @@ from typing import Any
 
 from govweibo import model
 from govweibo.errors import IngestError
-from govweibo.ingest.base import ReadOptions, Source
+from govweibo.ingest.base import ReadOptions, Source, observed_at_for
 from govweibo.ingest.crawler_csv import CrawlerError, parse_count
 from govweibo.ingest.weibo_crawler_csv import (
     Crawl,
@@ -63,6 +65,8 @@ class WeiboCrawlerReader:
     description = "dataabc/weibo-crawler output: weibo/<name>/<uid>.csv|.json, users.csv, SQLite"
 
     def detect(self, path: Path, head: bytes) -> bool:
+        if path.is_dir():
+            return crawl_files(self, path) is not None
         suffix = path.suffix.lower()
         if suffix == ".csv":
             cols = _first_line(head)
@@ -79,9 +83,12 @@ class WeiboCrawlerReader:
         return False
 
     def files(self, path: Path) -> list[Path]:
-        return [path]
+        return (crawl_files(self, path) or []) if path.is_dir() else [path]
 
     def read(self, source: Source, opts: ReadOptions) -> Iterator[Batch]:
+        if source.path.is_dir():
+            yield from self._read_folder(source, opts)
+            return
         source.notes["time_basis"] = time_basis(opts)
         suffix = source.path.suffix.lower()
         if suffix == ".db":
@@ -101,6 +108,59 @@ class WeiboCrawlerReader:
         crawl.notes["time_from_id"] = 0
         yield from read_posts(source, crawl)
         source.notes.update(crawl.notes)
+
+    def _read_folder(self, source: Source, opts: ReadOptions) -> Iterator[Batch]:
+        """The tool's `weibo/` folder as one run (a run per file costs a merge of the
+        store each: most of the time of a crawl of many accounts); each file read as
+        alone, its rejects naming it, its counts stamped with its own mtime."""
+        digest = hashlib.sha256()
+        files = crawl_files(self, source.path) or []
+        for path in files:
+            sub = Source(path=path, observed_at=observed_at_for(path, opts))
+            for batch in self.read(sub, opts):
+                for reject in batch.rejects:
+                    reject.path = str(path.resolve())
+                yield batch
+            rel = path.relative_to(source.path).as_posix()
+            digest.update(f"{rel}\0{sub.checksum() or ''}\n".encode())
+            for key, value in sub.notes.items():
+                if isinstance(value, int) and not isinstance(value, bool):
+                    source.notes[key] = source.notes.get(key, 0) + value
+                else:
+                    source.notes.setdefault(key, value)
+        source.notes["files"] = len(files)
+        source.notes["checksum"] = digest.hexdigest()
+
+
+# What the tool writes besides its data: downloads (with not_downloaded.txt logs) and
+# the Markdown pages of 2025.
+BYPRODUCT_DIRS = frozenset({"img", "video", "live_photo", "comment_img"})
+BYPRODUCT_SUFFIXES = frozenset({".md"})
+
+
+def crawl_files(reader: WeiboCrawlerReader, root: Path) -> list[Path] | None:
+    """The files of a `weibo/` folder as the tool leaves it (users.csv at the top), or
+    None if the folder holds anything else: then each file is detected on its own, so a
+    folder mixing tools' files is still read, file by file."""
+    users = root / "users.csv"
+    if not users.is_file():
+        return None
+    with users.open("rb") as fh:
+        if tuple(_first_line(fh.read(4096))[:3]) != USERS_FIRST:
+            return None
+    out = []
+    for folder, dirs, names in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in BYPRODUCT_DIRS and not d.startswith("."))
+        for name in sorted(names):
+            path = Path(folder) / name
+            if name.startswith(".") or path.suffix.lower() in BYPRODUCT_SUFFIXES:
+                continue
+            with path.open("rb") as fh:
+                head = fh.read(4096)
+            if not reader.detect(path, head):
+                return None
+            out.append(path)
+    return out
 
 
 def author_of(path: Path) -> tuple[str, str | None]:
@@ -229,6 +289,7 @@ class _Posts:
         self.carried: list[Post] = []
         self.accounts: dict[str, Account] = {}
         self.from_id = 0
+        self.reported = 0
 
     def account(self, uid: Any, name: Any = None) -> str | None:
         text = _str(uid)
@@ -289,7 +350,11 @@ class _Posts:
             batch.secondary["accounts"] = model.records_to_table(
                 "accounts", list(self.accounts.values())
             )
-        batch.bytes_read = self.source.reader.raw_bytes if self.source.reader else 0
+        # Progress takes increments of bytes read.
+        read = self.source.reader.raw_bytes if self.source.reader else 0
+        if final and self.source.reader is None:
+            read = self.source.path.stat().st_size
+        batch.bytes_read, self.reported = read - self.reported, read
         self.posts, self.carried, self.accounts = [], [], {}
         if final:
             self.source.notes["time_from_id"] = self.from_id

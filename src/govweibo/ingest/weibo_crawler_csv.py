@@ -221,8 +221,11 @@ def read_posts(source: Source, crawl: Crawl) -> Iterator[Batch]:
         )
         stream = result.to_arrow_reader(BATCH_ROWS)
         record = 1
+        held: Batch | None = None
         for chunk in stream:
-            yield _convert(chunk, record, shapes, len(cols), crawl)
+            if held is not None:
+                yield held
+            held = _convert(chunk, record, shapes, len(cols), crawl)
             record += chunk.num_rows
     except duckdb.Error as exc:
         raise IngestError(f"{source.path}: {str(exc).splitlines()[0]}") from None
@@ -232,6 +235,11 @@ def read_posts(source: Source, crawl: Crawl) -> Iterator[Batch]:
     reader = source.open()
     while reader.read(8 << 20):
         pass
+    # Progress counts bytes: DuckDB does not say how far it is, so the last batch
+    # reports the whole file.
+    last = held if held is not None else Batch()
+    last.bytes_read = reader.raw_bytes
+    yield last
 
 
 def _columns(
