@@ -2,13 +2,15 @@
 
     python bench/ingest_csv.py                  # 1,000,000 rows in 50 account files
     python bench/ingest_csv.py --rows 200000 --repeat 3
+    python bench/ingest_csv.py --no-users       # no users.csv: a run per file
 
 The files are written as dataabc/weibo-crawler 2025 writes them (the 18-column header
 and the reposted post's columns; 30 % of rows reposts, texts with line breaks, ids with
 the trailing TAB). Three measurements, each in a fresh subprocess (peak RSS its own):
 `read_csv` (DuckDB reading every file into a table of strings, null-padding the short
 rows of original posts, serially as it must with line breaks in quoted texts: the floor), `reader` (govweibo's reader turning the files into
-canonical Arrow batches, no store) and `ingest` (the reader and the store's writer).
+canonical Arrow batches, no store) and `ingest` (the reader and the store's writer; with
+users.csv the folder is the tool's own and one run, without it a run per file).
 """
 
 from __future__ import annotations
@@ -71,6 +73,24 @@ TEXTS = [
 ]
 
 
+USERS = ["用户id", "昵称", "性别", "生日", "所在地", "IP属地", "学习经历", "公司", "注册时间"]
+USERS += ["阳光信用", "微博数", "粉丝数", "关注数", "简介", "主页", "头像", "高清头像", "微博等级"]
+USERS += ["会员等级", "是否认证", "认证类型", "认证信息", "上次记录微博信息"]
+
+
+def write_users(folder: Path, accounts: int) -> None:
+    """weibo/users.csv, one row per account, as the tool writes it at each account's start."""
+    with (folder / "users.csv").open("w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(USERS)
+        for a in range(accounts):
+            uid = 1_000_000_000 + a
+            row = [uid, f"政务账号{a}", "m", "", "浙江 杭州", "", "", "", "2011-02-10", ""]
+            row += [5000 + a, 100_000 + a, 300, "政务发布", f"https://m.weibo.cn/u/{uid}", ""]
+            row += ["", 40, 0, True, 1, "杭州市政府官方微博", ""]
+            w.writerow(row)
+
+
 def write_files(folder: Path, rows: int, accounts: int) -> None:
     start = datetime(2024, 1, 1, 8, 0, 0)
     per = rows // accounts
@@ -120,12 +140,20 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--accounts", type=int, default=50)
     ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument(
+        "--no-users",
+        action="store_true",
+        help="leave out weibo/users.csv: the folder is then not the tool's own, and each "
+        "file is read as a run of its own",
+    )
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         folder = work / "weibo"
         t = time.perf_counter()
         write_files(folder, args.rows, args.accounts)
+        if not args.no_users:
+            write_users(folder, args.accounts)
         mb = sum(p.stat().st_size for p in folder.rglob("*.csv")) / 1e6
         print(f"(wrote {args.rows:,} rows, {mb:,.0f} MB, in {time.perf_counter() - t:.1f} s)")
         ratios: dict[str, list[float]] = {"reader": [], "ingest": []}
