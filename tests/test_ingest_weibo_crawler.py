@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import shutil
 import sys
+import tempfile
 from datetime import UTC, datetime
 from itertools import zip_longest
 from pathlib import Path
@@ -16,7 +17,7 @@ import pyarrow as pa
 import pytest
 from click.testing import CliRunner
 from conftest import FIXTURES
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from govweibo.cli import main
@@ -330,3 +331,34 @@ def test_a_reject_in_a_crawl_folder_names_its_file(store: Store, tmp_path: Path)
     assert (run.path, run.rejected, run.status) == (str(crawl.resolve()), 1, "done")
     (q,) = store.arrow("SELECT source_path, line, item, field FROM quarantine").to_pylist()
     assert q == {"source_path": str(bad.resolve()), "line": 2, "item": 0, "field": "id"}
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(
+        st.text(st.characters(blacklist_categories=("Cs",)), min_size=1).filter(str.strip),
+        min_size=1,
+        max_size=5,
+    )
+)
+def test_texts_come_back_as_written(texts: list[str]) -> None:
+    """Any text (commas, quotes, line breaks, NUL aside) written as the tool writes it is
+    read back unchanged."""
+    from govweibo.ingest.base import Source
+    from govweibo.ingest.weibo_crawler import WeiboCrawlerReader
+
+    texts = [t.replace("\x00", "") or "x" for t in texts]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "1288915263.csv"
+        with path.open("w", encoding="utf-8-sig", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(headers(MAIN_15, False))
+            for i, text in enumerate(texts):
+                row = [f"{5139330465009681 + (i << 12)}\t", "b", text, "", "", "", ""]
+                row += ["2025-03-01T10:15:30", "微博", 1, 2, 3, "", "", "2025-03-01 10:15:30"]
+                writer.writerow([*row, True])
+        batches = list(WeiboCrawlerReader().read(Source(path, SEEN), OPTS))
+    got = [
+        t for b in batches if "posts" in b.primary for t in b.primary["posts"]["text"].to_pylist()
+    ]
+    assert got == [clean_text(t) for t in texts]
