@@ -20,6 +20,7 @@ from govweibo.analyses.rumour_features import (
     window_mask,
 )
 from govweibo.analyses.rumours import (
+    LABELS,
     MODEL_DIR,
     MODEL_NAME,
     WINDOWS,
@@ -166,6 +167,13 @@ def test_triage_out_of_domain_and_clarification() -> None:
     prob = r["rumour_probability"]
     assert np.isnan(prob[:3]).all() and not np.isnan(prob[3:]).any()
     assert r["reposts_seen"].tolist() == [0] * 5
+    # A government account's notice is not a rumour candidate; the same text by anyone else
+    # (CED rumours open with 【通知】 too) is scored.
+    notice = "【安全提示】近期有不法分子冒充公安机关打电话要求转账，请记住：公安机关不会要求汇款。"
+    both = triage(_events([notice, notice]), np.array([True, True]),
+                  government=np.array([True, False]))  # fmt: skip
+    assert both["label"][0] == "official_notice" and np.isnan(both["rumour_probability"][0])
+    assert both["label"][1] in ("likely_rumour", "unlikely_rumour")
     # A short post whose reposts are seen has evidence of its own: the cascade model judges.
     ev = _events(["终于放假了！"])
     ev.rep_event, ev.rep_t = np.array([0]), np.array([600.0])
@@ -196,11 +204,11 @@ def test_save_load_roundtrip(tmp_path: Path) -> None:
 
 # The figures docs/rumours.md documents for the shipped model (bench/rumours.py prints them).
 # Held-out CED events (near-duplicate groups never trained on), triage labels:
-HELDOUT = {0: (0.841, 0.825), 1: (0.918, 0.910), None: (0.957, 0.952)}
-# Grouped 5-fold cross-validation inside the training part (the model's JSON):
-CV = {0: 0.8599, 1: 0.9238, None: 0.9516}
+HELDOUT = {0: (0.832, 0.804), 1: (0.905, 0.892), None: (0.948, 0.941)}
+# Grouped 5-fold cross-validation inside the training part, calibrated labels (the JSON):
+CV = {0: 0.8619, 1: 0.9294, None: 0.9557}
 # Held-out CCTV News posts labelled likely_rumour:
-OFFICIAL_FLAGGED = 0.0072
+OFFICIAL_FLAGGED = 0.0084
 
 
 @pytest.mark.realdata
@@ -213,10 +221,11 @@ def test_shipped_model_on_heldout_ced_events() -> None:
         assert r.n == len(held)
         assert (r.accuracy, r.f1) == pytest.approx((acc, f1), abs=0.01), (hours, r)
     for hours, acc in CV.items():
-        assert model.meta["cv"][str(hours)]["accuracy"] == pytest.approx(acc, abs=0.001)
-    # The floors of issue #20: grouped figures, full cascade and first hour.
-    assert model.meta["cv"]["None"]["accuracy"] >= 0.95
-    assert model.meta["cv"]["1"]["accuracy"] >= 0.92
+        assert model.meta["cv_calibrated"][str(hours)]["accuracy"] == pytest.approx(acc, abs=1e-4)
+    # The floors of issue #20 on grouped cross-validation, full cascade and first hour
+    # (the held-out part, 440 events, is 0.7 and 2.4 points lower: see docs/rumours.md).
+    assert model.meta["cv_calibrated"]["None"]["accuracy"] >= 0.95
+    assert model.meta["cv_calibrated"]["1"]["accuracy"] >= 0.92
 
 
 @pytest.mark.realdata
@@ -281,7 +290,15 @@ def test_demo_world_debunk_is_a_clarification_not_a_rumour(world: Any) -> None:
     assert root["label"] not in ("clarification", "out_of_domain")
     assert root["reposts_seen"] > 0 and root["rumour_probability"] is not None
     labels = table.column("label").to_pylist()
-    assert set(labels) <= {"likely_rumour", "unlikely_rumour", "clarification", "out_of_domain"}
+    assert set(labels) <= set(LABELS)
+    # Government accounts' posts: notices are not rumour candidates; few of the rest are
+    # flagged (the generator writes their texts; the real-data check is on CCTV News).
+    gov = store.arrow("SELECT account_id FROM account_profiles WHERE is_government")
+    mine = [r for r in rows.values() if r["author_id"] in set(gov.column(0).to_pylist())]
+    share = sum(r["label"] == "likely_rumour" for r in mine) / len(mine)
+    print(f"government posts flagged: {share:.4f} of {len(mine)}")
+    assert len(mine) > 500 and share <= 0.05, share
+    assert any(r["label"] == "official_notice" for r in mine)
     # Chat lines of a few characters are not judged at all.
     short = [r for r in rows.values() if r["label"] == "out_of_domain"]
     assert short and all("too short" in r["reason"] or "Chinese" in r["reason"] for r in short)

@@ -3,9 +3,11 @@
 Each post goes through three stages (docs/rumours.md):
 1. *Domain*: a post the model cannot judge (too few words of its own, or not Chinese, and
    no repost seen) is labelled `out_of_domain`, with the reason, and gets no probability.
-2. *Clarification*: a post by an official (registry) or verified account whose stance is
-   `denies` (a debunk, a clarification, a police notice; `govweibo.text.stance`) is
-   labelled `clarification`, not scored as a rumour.
+2. *Clarification and notice*: a post by an official (registry) or verified account whose
+   stance is `denies` (a debunk, a clarification, a police notice; `govweibo.text.stance`)
+   is labelled `clarification`; a government account's post under a notice header
+   (【安全提示】, 【通告】…; `models/rumour_notices.toml`) is labelled `official_notice`.
+   Neither is scored as a rumour.
 3. *Model*: a logistic regression over hashed character n-gram TF-IDF blocks (source text,
    reposts' texts) and standardised numeric features (author, cascade), calibrated per
    observation window by Platt scaling on grouped out-of-fold scores. It is loaded from
@@ -16,7 +18,9 @@ from __future__ import annotations
 
 import json
 import re
+import tomllib
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +39,7 @@ MODEL_NAME = "rumour_ced"
 # Observation windows the model is trained on (hours of cascade seen; 0 = the source post
 # and its author only, None = every repost); calibration is per window.
 WINDOWS: tuple[float | None, ...] = (0, 1, 3, 6, 12, 24, 48, None)
-LABELS = ("likely_rumour", "unlikely_rumour", "clarification", "out_of_domain")
+LABELS = ("likely_rumour", "unlikely_rumour", "clarification", "official_notice", "out_of_domain")
 # Fewer word characters of its own than this and a post is out of the model's domain:
 # CED's source posts are news-length (median 129 characters, under 2 % have fewer than
 # 12), and a chat line such as "终于放假了！" gives the n-gram model nothing to go on.
@@ -214,17 +218,26 @@ def _clarifies(texts: list[str], official: np.ndarray) -> tuple[np.ndarray, list
     return out, cues
 
 
+@lru_cache(maxsize=1)
+def _notice_header() -> re.Pattern[str]:
+    doc = tomllib.loads((MODEL_DIR / "rumour_notices.toml").read_text(encoding="utf-8"))
+    return re.compile(doc["header"])
+
+
 def triage(
     ev: Events,
     official: np.ndarray,
     *,
+    government: np.ndarray | None = None,
     hours: float | None = None,
     model: RumourModel | None = None,
     threshold: float | None = None,
 ) -> dict[str, Any]:
-    """Label every event: out_of_domain, clarification, likely_rumour or unlikely_rumour.
+    """Label every event: out_of_domain, clarification, official_notice, likely_rumour or
+    unlikely_rumour.
 
-    `official`: per event, whether its author is verified or a government account.
+    `official`: per event, whether its author is verified or a government account;
+    `government`: whether it is a government account (notices; default: none is).
     Returns columns (numpy arrays or lists): rumour_probability (nan where the model does
     not speak), label, reason, evidence, reposts_seen, hours_seen.
     """
@@ -243,6 +256,12 @@ def triage(
     in_domain, why = _domain(ev.text)
     in_domain |= seen > 0
     clar, cue = _clarifies(ev.text, np.asarray(official, dtype=bool) & in_domain)
+    gov = np.zeros(len(ev), dtype=bool) if government is None else np.asarray(government, bool)
+    header = _notice_header()
+    notice = [
+        bool(g and not c and header.match(t or ""))
+        for g, c, t in zip(gov, clar, ev.text, strict=True)
+    ]
     label, reason, evidence = [], [], []
     for i in range(len(ev)):
         evidence.append(f"text+author, {seen[i]} reposts over {last[i]:.1f} h" if seen[i]
@@ -253,10 +272,13 @@ def triage(
         elif clar[i]:
             label.append("clarification")
             reason.append(f"official or verified author denies a claim ({cue[i]})")
+        elif notice[i]:
+            label.append("official_notice")
+            reason.append("government account's notice (column header, rumour_notices.toml)")
         else:
             label.append("likely_rumour" if prob[i] >= cut else "unlikely_rumour")
             reason.append(f"calibrated probability {'>=' if prob[i] >= cut else '<'} {cut:g}")
-    prob = np.where(in_domain & ~clar, prob, np.nan)
+    prob = np.where(in_domain & ~clar & ~np.array(notice, dtype=bool), prob, np.nan)
     return {"rumour_probability": prob, "label": label, "reason": reason,
             "evidence": evidence, "reposts_seen": seen, "hours_seen": last}  # fmt: skip
 
@@ -281,7 +303,7 @@ def score_posts(
     ev, src = load_store(store)
     verified = np.array(src.column("verified").fill_null(False).to_pylist(), dtype=bool)
     gov = np.array(src.column("government").fill_null(False).to_pylist(), dtype=bool)
-    r = triage(ev, verified | gov, hours=hours, model=model, threshold=threshold)
+    r = triage(ev, verified | gov, government=gov, hours=hours, model=model, threshold=threshold)
     prob = r["rumour_probability"]
     return pa.table({
         "platform": src.column("platform"),
@@ -319,8 +341,9 @@ def evaluate_ced(
     ev = load_ced(ced_dir, only=set(events) if events is not None else None)
     if len(ev) == 0:
         raise NotFoundError(f"no labelled CED events found in {ced_dir}")
-    official = (np.nan_to_num(ev.author["verified"]) > 0) | (ev.author["verified_type"] == 1)
-    r = triage(ev, official, hours=hours, model=model, threshold=threshold)
+    gov = ev.author["verified_type"] == 1  # Sina's government type: CED has no registry
+    official = (np.nan_to_num(ev.author["verified"]) > 0) | gov
+    r = triage(ev, official, government=gov, hours=hours, model=model, threshold=threshold)
     pred = (np.array(r["label"]) == "likely_rumour").astype(np.int8)
     return metrics(ev.label, pred, hours)
 
