@@ -2,7 +2,8 @@
 
 Usage:  python scripts/train_rumour.py --ced ../shared/data/ced --official /tmp/cctv.duckdb
         [--official-holdout-from 2020-04-16] [--out src/govweibo/analyses/models/rumour_ced]
-        [--no-cv] [--C 8] [--official-share 0.3] [--cache /tmp/ced_events.pkl]
+        [--no-cv] [--C 32] [--official-share 0.05] [--rep-weight 2] [--drop-scale both]
+        [--cache /tmp/ced_events.pkl] [--save-oof F.npy | --recalibrate F.npy]
 
 Every split is made over near-duplicate groups (character-trigram Jaccard >= 0.5,
 `govweibo.analyses.near_dupes`), so no copy of a text is on both sides of one:
@@ -10,15 +11,15 @@ Every split is made over near-duplicate groups (character-trigram Jaccard >= 0.5
   in this part trains, tunes or calibrates anything; it is scored once at the end.
 - Official posts (`--official STORE`: every original post in a govweibo store, e.g. the
   CCTV News crawl, taken as a non-rumour): the groups with any post created on or after
-  `--official-holdout-from` are held out; the earlier ones train (as out-of-domain
-  negatives, `--official-share` of the training weight).
+  `--official-holdout-from` are held out; the earlier ones train the source-only model (as
+  out-of-domain negatives, `--official-share` of its training weight).
 - Cross-validation: StratifiedGroupKFold(5, shuffle, seed 42) over the *training* part
   only (CED and official posts, by group). Its out-of-fold scores fit the calibration
-  (Platt scaling per observation window, on the CED events), so the held-out part stays
-  untouched.
-Each training event enters once per observation window (0 = source text and author only,
-1, 3, 6, 12, 24, 48 h, all), so one model scores a post with no cascade seen, an early
-cascade and a full one. Inference needs numpy only.
+  (Platt scaling per observation window, stacked on the source-only score; CED events),
+  so the held-out part stays untouched.
+Two models: the cascade model (each CED training event once per window 1, 3, 6, 12, 24,
+48 h, all in which a repost is seen) and the source-only model (source text and author:
+the 0 h view, plus the official posts). Inference needs numpy only.
 """
 
 from __future__ import annotations
@@ -279,18 +280,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--official", type=Path, help="a store of ordinary official posts")
     ap.add_argument("--official-holdout-from", default="2020-04-16",
                     help="official posts from this Beijing date on are held out")  # fmt: skip
-    ap.add_argument("--official-share", type=float, default=0.3)
+    ap.add_argument("--official-share", type=float, default=0.05)
     ap.add_argument("--out", type=Path, default=ROOT / "src/govweibo/analyses/models/rumour_ced")
     ap.add_argument("--bits", type=int, default=18)
     ap.add_argument("--C", type=float, default=32.0)
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--num-weight", type=float, default=0.1)
-    ap.add_argument("--rep-weight", type=float, default=1.0)
+    ap.add_argument("--rep-weight", type=float, default=2.0)
     ap.add_argument("--threshold", type=float, default=0.5)
     ap.add_argument(
         "--drop-scale",
         choices=["none", "source", "both"],
-        default="source",
+        default="both",
         help="which model does without the author-scale features",
     )
     ap.add_argument("--cache", type=Path, help="pickle of the loaded events (developer speed-up)")
