@@ -97,6 +97,7 @@ class Fitted:
     source: LogisticRegression  # the 0 h view: source text and author only
     mats: dict[float | None, sparse.csr_matrix]
     seen: np.ndarray  # (windows x events) reposts seen
+    min_cascade: int  # fewer reposts seen than this: the source-only model scores
 
 
 def _logreg(x: Any, y: np.ndarray, w: np.ndarray, args: argparse.Namespace) -> LogisticRegression:
@@ -127,7 +128,7 @@ def fit(ev: Events, official: np.ndarray, train: np.ndarray, args: argparse.Name
     seen = np.vstack([np.bincount(ev.rep_event[window_mask(ev, h)], minlength=len(ev))
                       for h in WINDOWS])  # fmt: skip
     ced = train & ~official
-    rows = [np.flatnonzero(ced & (seen[w] > 0)) for w in range(1, len(WINDOWS))]
+    rows = [np.flatnonzero(ced & (seen[w] >= args.min_cascade)) for w in range(1, len(WINDOWS))]
     x = sparse.vstack([mats[h][r] for h, r in zip(WINDOWS[1:], rows, strict=True)]).tocsr()
     if args.drop_scale == "both":
         x = without_scale(x, spec)
@@ -141,7 +142,7 @@ def fit(ev: Events, official: np.ndarray, train: np.ndarray, args: argparse.Name
     source = _logreg(x0 if args.drop_scale == "none" else without_scale(x0, spec),
                      np.concatenate([ev.label[src], np.zeros(len(off))]),
                      np.concatenate([np.ones(len(src)), w_off]), args)  # fmt: skip
-    return Fitted(spec, cascade, source, mats, seen)
+    return Fitted(spec, cascade, source, mats, seen, args.min_cascade)
 
 
 def scores(f: Fitted, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -149,7 +150,7 @@ def scores(f: Fitted, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     z0 = f.source.decision_function(f.mats[0][rows])
     z, only = [], []
     for w, h in enumerate(WINDOWS):
-        none = (f.seen[w, rows] == 0) | (w == 0)
+        none = (f.seen[w, rows] < f.min_cascade) | (w == 0)
         z.append(np.where(none, z0, f.cascade.decision_function(f.mats[h][rows])))
         only.append(none)
     return np.vstack(z), np.vstack(only)
@@ -289,6 +290,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rep-weight", type=float, default=2.0)
     ap.add_argument("--threshold", type=float, default=0.5)
     ap.add_argument(
+        "--min-cascade",
+        type=int,
+        default=10,
+        help="reposts seen before the cascade model scores a post",
+    )
+    ap.add_argument(
         "--drop-scale",
         choices=["none", "source", "both"],
         default="both",
@@ -337,6 +344,7 @@ def main(argv: list[str] | None = None) -> int:
         "official_share": args.official_share if official.any() else 0.0,
         "windows_h": list(WINDOWS),
         "threshold": args.threshold,
+        "min_cascade": args.min_cascade,
         "params": {"C": args.C, "author_scale_features_dropped_in": args.drop_scale, "solver": "liblinear (seed 42)", "ngram": [1, 3],
                    "near_duplicates": "character-trigram Jaccard >= 0.5, union-find"},
         "split": "groups of near-duplicates; heldout = crc32(smallest numeric post id of the "

@@ -109,10 +109,11 @@ def test_scores_fixture_folder_and_store(store: Any) -> None:
     rows = {r["post_id"]: r for r in table.to_pylist()}
     first = rows[mid_to_id("zvUcLCeTm")]
     assert first["reposts_seen"] == 2 and first["ced_label"] == 1
-    assert first["evidence"].startswith("text+author, 2 reposts over")
+    # Two reposts are no cascade to judge: the source-only model speaks, and says so.
+    assert first["evidence"] == "text+author only (2 reposts seen)"
     early = score_posts(store, hours=0)
     assert early.column("reposts_seen").to_pylist() == [0, 0]
-    assert set(early.column("evidence").to_pylist()) == {"text+author only (no reposts seen)"}
+    assert set(early.column("evidence").to_pylist()) == {"text+author only (0 reposts seen)"}
     with pytest.raises(AnalysisError):
         score_posts(store, hours=-1)
 
@@ -160,7 +161,7 @@ def test_triage_out_of_domain_and_clarification() -> None:
     official = np.array([True, False, True, False, False])
     r = triage(_events(texts), official)
     assert r["label"][:3] == ["out_of_domain", "out_of_domain", "clarification"]
-    assert "too short" in r["reason"][0] and r["reason"][1] == "not Chinese text, no reposts"
+    assert "too short" in r["reason"][0] and r["reason"][1] == "not Chinese text, < 10 reposts"
     assert "denies" in r["reason"][2]
     # The same debunk by an account that is neither verified nor official is scored.
     assert r["label"][3] in ("likely_rumour", "unlikely_rumour")
@@ -176,11 +177,15 @@ def test_triage_out_of_domain_and_clarification() -> None:
     assert both["label"][1] in ("likely_rumour", "unlikely_rumour")
     # A short post whose reposts are seen has evidence of its own: the cascade model judges.
     ev = _events(["终于放假了！"])
-    ev.rep_event, ev.rep_t = np.array([0]), np.array([600.0])
-    ev.rep_depth, ev.rep_text, ev.rep_verified = np.array([1]), ["哈哈同感"], np.array([np.nan])
+    k = 12
+    ev.rep_event, ev.rep_t = np.zeros(k, dtype=np.int64), 600.0 * np.arange(1, k + 1)
+    ev.rep_depth, ev.rep_text = np.ones(k, dtype=np.int64), ["哈哈同感"] * k
+    ev.rep_verified = np.full(k, np.nan)
     one = triage(ev, np.array([False]))
     assert one["label"][0] in ("likely_rumour", "unlikely_rumour")
-    assert one["evidence"][0] == "text+author, 1 reposts over 0.2 h"
+    assert one["evidence"][0] == "text+author, 12 reposts over 2.0 h"
+    # ... but a repost or two is not enough, and none at all certainly not.
+    assert triage(ev, np.array([False]), hours=0.34)["label"][0] == "out_of_domain"
     assert triage(ev, np.array([False]), hours=0)["label"][0] == "out_of_domain"
     # A threshold of 0 flags every post the model speaks on, and only those.
     every = triage(_events(texts), official, threshold=0.0)
@@ -204,9 +209,9 @@ def test_save_load_roundtrip(tmp_path: Path) -> None:
 
 # The figures docs/rumours.md documents for the shipped model (bench/rumours.py prints them).
 # Held-out CED events (near-duplicate groups never trained on), triage labels:
-HELDOUT = {0: (0.832, 0.804), 1: (0.905, 0.892), None: (0.948, 0.941)}
+HELDOUT = {0: (0.832, 0.804), 1: (0.902, 0.888), None: (0.952, 0.946)}
 # Grouped 5-fold cross-validation inside the training part, calibrated labels (the JSON):
-CV = {0: 0.8619, 1: 0.9294, None: 0.9557}
+CV = {0: 0.8619, 1: 0.9268, None: 0.9578}
 # Held-out CCTV News posts labelled likely_rumour:
 OFFICIAL_FLAGGED = 0.0084
 
@@ -223,7 +228,7 @@ def test_shipped_model_on_heldout_ced_events() -> None:
     for hours, acc in CV.items():
         assert model.meta["cv_calibrated"][str(hours)]["accuracy"] == pytest.approx(acc, abs=1e-4)
     # The floors of issue #20 on grouped cross-validation, full cascade and first hour
-    # (the held-out part, 440 events, is 0.7 and 2.4 points lower: see docs/rumours.md).
+    # (the held-out part, 440 events, is 0.6 and 2.5 points lower: see docs/rumours.md).
     assert model.meta["cv_calibrated"]["None"]["accuracy"] >= 0.95
     assert model.meta["cv_calibrated"]["1"]["accuracy"] >= 0.92
 

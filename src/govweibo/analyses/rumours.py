@@ -2,7 +2,7 @@
 
 Each post goes through three stages (docs/rumours.md):
 1. *Domain*: a post the model cannot judge (too few words of its own, or not Chinese, and
-   no repost seen) is labelled `out_of_domain`, with the reason, and gets no probability.
+   fewer than 10 reposts seen) is labelled `out_of_domain`, with the reason, and gets no probability.
 2. *Clarification and notice*: a post by an official (registry) or verified account whose
    stance is `denies` (a debunk, a clarification, a police notice; `govweibo.text.stance`)
    is labelled `clarification`; a government account's post under a notice header
@@ -44,6 +44,9 @@ LABELS = ("likely_rumour", "unlikely_rumour", "clarification", "official_notice"
 # CED's source posts are news-length (median 129 characters, under 2 % have fewer than
 # 12), and a chat line such as "终于放假了！" gives the n-gram model nothing to go on.
 MIN_CHARS = 12
+# ...unless at least this many reposts are seen: CED's short source posts have 96-834
+# reposts each, while a chat line with a repost or two scored 0.99 on its cascade alone.
+MIN_REPOSTS_SHORT = 10
 MIN_CJK_SHARE = 0.3  # CED is Chinese; mostly-Latin or mostly-digit posts are not
 _EMOTICON = re.compile(r"\[[^\[\]\s]{1,8}\]")
 _WORD = re.compile(r"\w")
@@ -123,7 +126,8 @@ class RumourModel:
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(z, z_source, source_only) per event: the linear score (> 0 leans rumour,
         uncalibrated) of the model that applies, the source-only model's score, and whether
-        the source-only model applies (no repost seen in the window)."""
+        the source-only model applies (fewer reposts seen in the window than the model's
+        `min_cascade`: a repost or two is no cascade to judge)."""
         if len(ev) == 0:
             return np.zeros(0), np.zeros(0), np.zeros(0, dtype=bool)
         z = self._linear(ev, hours, self.coef, self.intercept)
@@ -131,7 +135,7 @@ class RumourModel:
             return z, z, np.zeros(len(ev), dtype=bool)
         z_src = self._linear(ev, 0, self.coef0, self.intercept0)
         seen = np.bincount(ev.rep_event[window_mask(ev, hours)], minlength=len(ev))
-        source_only = (seen == 0) | (hours == 0)
+        source_only = (seen < int(self.meta.get("min_cascade", 1))) | (hours == 0)
         return np.where(source_only, z_src, z), z_src, source_only
 
     def predict_proba(self, ev: Events, hours: float | None = None) -> np.ndarray:
@@ -199,7 +203,7 @@ def _domain(texts: list[str]) -> tuple[np.ndarray, list[str]]:
             )
         elif len(_CJK.findall("".join(words))) < MIN_CJK_SHARE * len(words):
             ok[i] = False
-            reasons[i] = "not Chinese text, no reposts"
+            reasons[i] = f"not Chinese text, < {MIN_REPOSTS_SHORT} reposts"
     return ok, reasons
 
 
@@ -251,10 +255,11 @@ def triage(
     delay = np.nan_to_num(ev.rep_t - ev.t0[ev.rep_event], nan=0.0)[mask]
     np.maximum.at(last, ev.rep_event[mask], np.maximum(delay, 0.0) / 3600.0)
     prob = model.predict_proba(ev, hours)
-    # A cascade is evidence of its own: a short post whose reposts are seen is judged by
-    # the cascade model; only a short post with nothing else to go on is out of domain.
+    # A cascade is evidence of its own: a short post with a cascade of some size is judged
+    # by the cascade model; one with nothing (or a repost or two) to go on is out of domain.
     in_domain, why = _domain(ev.text)
-    in_domain |= seen > 0
+    in_domain |= seen >= MIN_REPOSTS_SHORT
+    min_cascade = int(model.meta.get("min_cascade", 1))
     clar, cue = _clarifies(ev.text, np.asarray(official, dtype=bool) & in_domain)
     gov = np.zeros(len(ev), dtype=bool) if government is None else np.asarray(government, bool)
     header = _notice_header()
@@ -264,8 +269,11 @@ def triage(
     ]
     label, reason, evidence = [], [], []
     for i in range(len(ev)):
-        evidence.append(f"text+author, {seen[i]} reposts over {last[i]:.1f} h" if seen[i]
-                        else "text+author only (no reposts seen)")  # fmt: skip
+        evidence.append(
+            f"text+author, {seen[i]} reposts over {last[i]:.1f} h"
+            if seen[i] >= min_cascade
+            else f"text+author only ({seen[i]} reposts seen)"
+        )
         if not in_domain[i]:
             label.append("out_of_domain")
             reason.append(why[i])
