@@ -45,7 +45,6 @@ from govweibo import model
 from govweibo.errors import IngestError
 from govweibo.ingest.base import Source
 from govweibo.ingest.crawler_csv import CrawlerError, parse_count
-from govweibo.ingest.prefetch import prefetched
 from govweibo.ingest.weibo_time import (
     DAY,
     ID_TIME_MIN,
@@ -223,9 +222,7 @@ def read_posts(source: Source, crawl: Crawl) -> Iterator[Batch]:
         stream = result.to_arrow_reader(BATCH_ROWS)
         record = 1
         held: Batch | None = None
-        # DuckDB scans the next rows in a thread of its own while Arrow works on these
-        # (both release the GIL).
-        for chunk in prefetched(iter(stream)):
+        for chunk in stream:
             if held is not None:
                 yield held
             held = _convert(chunk, record, shapes, len(cols), crawl)
