@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from govweibo.errors import ConfigError, GovweiboError, NotFoundError
 from govweibo.store import Store
-from govweibo.web import api, pages
+from govweibo.web import alerts, api, pages
 from govweibo.web.queries import Data
 
 COOKIE = "govweibo_token"
@@ -185,6 +185,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(alerts.router)
     _install_handlers(app)
     app.add_middleware(StoreSession, data=data)
     app.add_middleware(Guard, token=token)

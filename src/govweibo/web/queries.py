@@ -12,7 +12,8 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cache
@@ -156,6 +157,20 @@ class Data:
         with self._lock:
             self.store.close()
             self._generation += 1
+
+    @contextmanager
+    def writing(self) -> Iterator[Store]:
+        """A short read-write connection for the dashboard's few writes (alert states).
+
+        A process cannot hold a file both read-only and read-write, so the read-only one
+        is closed first (its cursors with it); reads wait for the write (`_open_lock`) and
+        reopen the file after it, dropping the caches as after any writer."""
+        with self._open_lock:
+            with self._lock:
+                self.store.release()
+                self._generation += 1
+            with Store(self.store.path, lock_wait=self.store.lock_wait) as store:
+                yield store
 
     def cached(self, key: Any, fn: Callable[[], Any]) -> Any:
         if key in self._cache:
