@@ -213,3 +213,18 @@ def test_close_in_a_real_browser(tmp_path: Path) -> None:
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_page_is_clean(db: Path, lang: str) -> None:
+    """The clean-pages checks (tests/test_pages_clean.py): no code, snake_case or UTC shown
+    outside the alerts' own text, in every state's list."""
+    from test_pages_clean import problems, raw_codes
+
+    found: list[str] = []
+    with TestClient(create_app(str(db))) as c:
+        for state in ("open", "closed", "all"):
+            r = c.get(f"/alerts?state={state}&lang={lang}")
+            assert r.status_code == 200
+            found += problems(r.text, lang, f"{lang} /alerts?state={state}", raw_codes())
+    assert not found, "\n".join(found)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -146,3 +147,21 @@ def run(
     result.notes.append(f"{reg.government:,} of {reg.accounts:,} accounts classified as government")
     result.notes.append(f"report: {report_path}")
     return result
+
+
+def observe_day(
+    out_dir: Path, *, hours: int | None = None, on_cycle: Callable[[Any], None] | None = None
+) -> tuple[Path, list[Any]]:
+    """`demo --observe`: the scripted rainstorm day replayed to the observer through a
+    loopback fake of Sina's API (observe/replay.py), into a fresh store
+    `out_dir/observe.duckdb`; returns the store's path and each cycle's result."""
+    from govweibo.observe.replay import replay, scripted_day
+
+    path = out_dir / "observe.duckdb"
+    for old in (path, path.with_name(path.name + ".wal")):
+        old.unlink(missing_ok=True)
+    shutil.rmtree(out_dir / "observe", ignore_errors=True)  # the last replay's spool
+    day = scripted_day() if hours is None else scripted_day(hours=hours)
+    with Store(path) as store:
+        results = replay(store, out_dir / "observe", day, on_cycle=on_cycle)
+    return path, results

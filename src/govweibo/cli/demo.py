@@ -56,6 +56,14 @@ def synth_cmd(out_dir: Path, accounts: int, posts: int, seed: int, gzip: bool) -
 @click.option("--seed", default=2011, show_default=True, help="Random seed.")
 @click.option("--serve", "then_serve", is_flag=True, help="Then serve the dashboard on 127.0.0.1.")
 @click.option("--port", default=8000, show_default=True, help="Port for --serve.")
+@click.option(
+    "--observe",
+    "observe",
+    is_flag=True,
+    help="Instead: replay a scripted day (the 武汉 rainstorm) to the live observer through a "
+    "loopback fake of Sina's API and print each hour's new alerts (store: OUT/observe.duckdb).",
+)
+@click.option("--observe-hours", default=None, type=click.IntRange(1, 24), hidden=True)
 @click.pass_context
 def demo_cmd(
     ctx: click.Context,
@@ -65,11 +73,24 @@ def demo_cmd(
     seed: int,
     then_serve: bool,
     port: int,
+    observe: bool,
+    observe_hours: int | None,
 ) -> None:
     """Generate the demo world, ingest it through the real path, classify, index, report."""
     from govweibo import demo
 
     out_dir.mkdir(parents=True, exist_ok=True)
+    if observe:
+        lang = settings(ctx).lang
+        path, _ = demo.observe_day(
+            out_dir, hours=observe_hours, on_cycle=lambda r: print_cycle(r, lang)
+        )
+        console.print(f"alerts are in {path}: govweibo --db {path} alerts list", markup=False)
+        if then_serve:
+            from govweibo.cli.serve import web_serve
+
+            web_serve()(str(path), "127.0.0.1", port, settings(ctx).token)
+        return
     with open_store(ctx) as store:
         result = demo.run(
             store,
@@ -88,6 +109,25 @@ def demo_cmd(
         # The writable store is closed above: DuckDB will not open it read-only while a
         # writable connection to it is open in this process.
         web_serve()(settings(ctx).db, "127.0.0.1", port, settings(ctx).token)
+
+
+def print_cycle(result: object, lang: str) -> None:
+    """One observer cycle of `demo --observe`: its hour (Beijing time) and new alerts."""
+    from govweibo import labels
+    from govweibo.observe.loop import CycleResult
+
+    assert isinstance(result, CycleResult)
+    when = labels.beijing(result.now, lang)
+    console.print(
+        f"cycle {result.cycle} · {when} · {result.arrived} posts arrived · "
+        f"{len(result.opened)} new alerts",
+        markup=False,
+    )
+    for a in result.opened:
+        kind = labels.value("alert_kind", a.kind, lang)
+        console.print(f"  [{kind}] {a.title}", markup=False)
+    for e in result.errors:
+        err_console.print(f"  error: {e}", markup=False)
 
 
 def render_demo(result: object) -> None:
