@@ -228,3 +228,42 @@ def test_the_page_is_clean(db: Path, lang: str) -> None:
             assert r.status_code == 200
             found += problems(r.text, lang, f"{lang} /alerts?state={state}", raw_codes())
     assert not found, "\n".join(found)
+
+
+def test_a_write_waits_for_a_read_in_progress(db: Path) -> None:
+    """The write closes the read-only file only once the other request is done with it."""
+    import threading
+    import time
+
+    from govweibo.observe.alerts import set_state
+    from govweibo.web.queries import Data
+
+    data = Data(Store(db, read_only=True))
+    got: list[object] = []
+    began = threading.Event()
+
+    def read() -> None:
+        data.enter()
+        try:
+            view = data.view()
+            began.set()
+            time.sleep(0.3)  # a read in progress, its cursor open
+            got.append(view.con.execute("SELECT count(*) FROM alerts").fetchone())
+        except Exception as exc:  # noqa: BLE001 - the failure this test is about
+            got.append(exc)
+        finally:
+            data.leave()
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    assert began.wait(10)
+    data.enter()  # the write's own request
+    try:
+        with data.writing() as store:
+            set_state(store, 1, "closed", T)
+    finally:
+        data.leave()
+    reader.join(10)
+    assert got == [(4,)]
+    assert [a.alert_id for a in list_alerts(data.view(), state="closed")] == [4, 1]
+    data.close()

@@ -53,6 +53,7 @@ NAMED = ("sector", "level", "region", "kind", "province")
 MAX_CACHED = 256
 MAX_LISTS = 24  # whole ranking lists kept in memory (LRU)
 WATCH_S = 0.1  # how often an idle app looks for a writer waiting for the store
+WRITE_WAIT_S = 2.0  # longest a write (alert states) waits for reads in progress
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
@@ -163,12 +164,19 @@ class Data:
         """A short read-write connection for the dashboard's few writes (alert states).
 
         A process cannot hold a file both read-only and read-write, so the read-only one
-        is closed first (its cursors with it); reads wait for the write (`_open_lock`) and
-        reopen the file after it, dropping the caches as after any writer."""
+        is closed first (its cursors with it), once the other requests in progress are
+        done (at most WRITE_WAIT_S: a request waiting to open the file counts too); reads
+        wait for the write (`_open_lock`) and reopen the file after it, dropping the
+        caches as after any writer."""
         with self._open_lock:
-            with self._lock:
-                self.store.release()
-                self._generation += 1
+            deadline = time.monotonic() + WRITE_WAIT_S
+            while True:
+                with self._lock:
+                    if self._running <= 1 or time.monotonic() >= deadline:  # 1: this one
+                        self.store.release()
+                        self._generation += 1
+                        break
+                time.sleep(0.01)
             with Store(self.store.path, lock_wait=self.store.lock_wait) as store:
                 yield store
 
