@@ -41,6 +41,7 @@ def test_demo_observe_prints_each_alert_once_at_its_cycle(tmp_path: Path) -> Non
     assert cycle == hours
     assert sorted(seen) == sorted((c, k) for k, c in day.expected.items()), r.output
     assert "cycle 1 · 2011-07-18 06:00" in r.output
+    assert "users/show.json" not in r.output  # the hourly lines, not every request's log
     assert f"[疑似谣言] 热点爆料哥: {RUMOUR}" in r.output  # the rumour, not its debunk
     # The store holds the three alerts, open, for `alerts list` and the dashboard.
     assert not (tmp_path / "unused.duckdb").exists()

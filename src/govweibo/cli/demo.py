@@ -81,10 +81,18 @@ def demo_cmd(
 
     out_dir.mkdir(parents=True, exist_ok=True)
     if observe:
+        import logging
+
         lang = settings(ctx).lang
-        path, _ = demo.observe_day(
-            out_dir, hours=observe_hours, on_cycle=lambda r: print_cycle(r, lang)
-        )
+        log, level = logging.getLogger("govweibo"), logging.getLogger("govweibo").level
+        if level == logging.INFO:  # the hourly lines below say it (-v: every request)
+            log.setLevel(logging.WARNING)
+        try:
+            path, _ = demo.observe_day(
+                out_dir, hours=observe_hours, on_cycle=lambda r: print_cycle(r, lang)
+            )
+        finally:
+            log.setLevel(level)
         console.print(f"alerts are in {path}: govweibo --db {path} alerts list", markup=False)
         if then_serve:
             from govweibo.cli.serve import web_serve
