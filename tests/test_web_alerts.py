@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -191,7 +192,12 @@ def test_close_in_a_real_browser(tmp_path: Path) -> None:
             page = browser.new_page(base_url=f"http://127.0.0.1:{port}")
             page.set_default_timeout(15_000)
             dialogs: list[str] = []
-            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+
+            def on_dialog(dialog: Any) -> None:
+                dialogs.append(dialog.message)
+                dialog.dismiss()
+
+            page.on("dialog", on_dialog)
             page.goto("/")
             page.click('nav a[href="/alerts"]')
             page.wait_for_url("**/alerts")
