@@ -295,9 +295,9 @@ def write_corpus(folder: Path, seed: int = 23, mutated: int = 150) -> dict[str, 
         kinds[f"m_{name}"] = name
     rng = random.Random(seed)
     for i, bad in enumerate(sina_lines(seed, mutated)):
-        # A third of them between good lines of their own (the rest alone: a run that
+        # A tenth of them between good lines of their own (the rest alone: a run that
         # stores nothing is quick, and the corpus must stay quick to ingest).
-        around = i % 3 == 0
+        around = i % 10 == 0
         before = good_lines(20_000 + 10 * i, rng.randint(0, 2) if around else 0)
         after = good_lines(20_005 + 10 * i, rng.randint(0, 2) if around else 0)
         name = f"m_mutated_{i:03d}.jsonl" + (".gz" if i % 10 == 9 else "")

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pytest
 from damage import (
     HOSTILE,
@@ -37,6 +38,7 @@ from govweibo.ingest import ReadOptions, sina_fast, weibo_sql
 from govweibo.ingest.base import Source
 from govweibo.ingest.ced import CedReader
 from govweibo.ingest.lines import chunk_from_bytes
+from govweibo.ingest.sina_fast import _sina_scan
 from govweibo.ingest.weibo_api import WeiboApiReader, _fast_batch, map_chunk
 from govweibo.model import Batch
 
@@ -211,3 +213,22 @@ def test_damaged_ced_folders_read_alike(tmp_path: Path, seed: int) -> None:
     assert native == slow
     assert native["rejects"], "the corpus holds damage"
     assert native.get("primary.posts"), "and records that are fine"
+
+
+def _exact(data: bytes) -> np.ndarray:
+    """`data` in a buffer of exactly its size (a bytes object has a spare NUL after its
+    end, which hides a one-byte over-read from AddressSanitizer)."""
+    return np.frombuffer(data, np.uint8).copy()
+
+
+def test_the_scans_stay_inside_their_buffers() -> None:
+    """Every prefix of damaged lines and repost files, each in a buffer of its own size:
+    under scripts/sanitize.sh a read past the end is an error."""
+    rng = random.Random(11)
+    for bad in sina_lines(seed=11, n=EXAMPLES):
+        for cut in {len(bad), rng.randrange(1, len(bad) + 1), bad.find(b'"user":') + 7}:
+            if cut > 0:
+                sina_fast.scan(_exact(bad[:cut]), parts=1)
+    raw = ced_reposts(ced_repost(1), ced_repost(2, parent="zvUd00001"))
+    for cut in range(1, len(raw) + 1):
+        _sina_scan.scan_reposts([_exact(raw[:cut])])
