@@ -156,8 +156,33 @@ def report(name: str, path: Path, workdir: Path, native: bool, repeat: int) -> N
         )
 
 
+def long_line(work: Path, mb: int) -> None:
+    """A file with one line of `mb` MB between good lines: the line is over max_line_mb
+    (64 by default) and quarantined by its first bytes; memory stays bounded by the chunk."""
+    path = work / "long_line.jsonl"
+    good = json.dumps({"created_at": "Wed Jun 01 09:00:00 +0800 2011", "id": 1, "text": "a"})
+    with path.open("w") as fh:
+        fh.write(good + "\n" + '{"text": "')
+        block = "x" * (1 << 20)
+        for _ in range(mb):
+            fh.write(block)
+        fh.write('"}\n' + good.replace('"id": 1', '"id": 2') + "\n")
+    r = measure("govweibo", path, work)
+    print(
+        f"== one line of {mb:,} MB (chunk 32 MB, max_line_mb 64): {r['records']:,} records "
+        f"in {r['seconds']:.2f} s, CPU {r['cpu']:.1f} s, peak RSS {r['peak_rss'] / 2**20:,.0f} MiB"
+    )
+    path.unlink()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument(
+        "--long-line-mb",
+        type=int,
+        default=0,
+        help="also time a file holding one line of this many MB (issue #23: e.g. 300)",
+    )
     ap.add_argument("--posts", type=int, default=1_000_000)
     ap.add_argument(
         "--ced", type=Path, default=Path(__file__).resolve().parents[2] / "shared/data/ced"
@@ -172,6 +197,8 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
+        if args.long_line_mb:
+            long_line(work, args.long_line_mb)
         if not args.skip_synthetic and args.posts > 0:
             lines = work / "statuses.jsonl"
             t = time.perf_counter()
