@@ -277,7 +277,7 @@ def _split_long(view: memoryview, max_line: int) -> Iterator[Body | LongLine]:
         s, e = int(starts[i]), int(ends[i])
         if s > pos:
             yield view[pos:s]
-        yield LongLine(bytes(view[s : s + LONG_LINE_HEAD]), e - s)
+        yield LongLine(bytes(view[s : min(e, s + LONG_LINE_HEAD)]), e - s)
         pos = e
     if pos < len(view):
         yield view[pos:]
