@@ -82,37 +82,80 @@ def _alert(row: tuple[Any, ...]) -> Alert:
 
 
 def record(store: Store, findings: list[Finding], *, now: datetime, cycle: int) -> list[Alert]:
-    """Store a cycle's findings; returns the alerts they opened (the ones to deliver)."""
-    opened: list[Alert] = []
-    seen: set[tuple[str, str]] = set()
-    con = store.con
+    """Store a cycle's findings; returns the alerts they opened (the ones to deliver).
+
+    Three statements whatever the number of findings (a lookup, an update, an insert):
+    a cycle of thousands of findings spent 8 s on three statements per finding
+    (bench/observe.py)."""
+    fresh: dict[tuple[str, str], Finding] = {}
     for f in findings:
         if f.kind not in KINDS:
             raise AnalysisError(f"unknown alert kind '{f.kind}'")
-        if (f.kind, f.subject) in seen:
-            continue
-        seen.add((f.kind, f.subject))
+        fresh.setdefault((f.kind, f.subject), f)
+    if not fresh:
+        return []
+    con = store.con
+    keys = pa.table({"kind": [k for k, _ in fresh], "subject": [s for _, s in fresh]})
+    con.register("_alert_keys", keys)
+    try:
+        rows = con.execute(
+            "SELECT a.kind, a.subject, a.alert_id FROM alerts a "
+            "JOIN _alert_keys k USING (kind, subject)"
+        ).fetchall()
+    finally:
+        con.unregister("_alert_keys")
+    known = {(r[0], r[1]): int(r[2]) for r in rows}
+    top = con.execute("SELECT coalesce(max(alert_id), 0) FROM alerts").fetchone()
+    next_id = int(top[0] if top else 0) + 1
+    seen_ids: list[int] = []
+    seen_ev: list[str] = []
+    seen_title: list[str] = []
+    opened: list[Alert] = []
+    opened_ev: list[str] = []
+    for key, f in fresh.items():
         evidence = json.dumps(f.evidence, ensure_ascii=False, sort_keys=True, default=str)
-        row = con.execute(
-            "SELECT alert_id FROM alerts WHERE kind = ? AND subject = ?", [f.kind, f.subject]
-        ).fetchone()
-        if row is not None:
-            con.execute(
-                "UPDATE alerts SET last_seen = ?, last_cycle = ?, evidence = ?, title = ? "
-                "WHERE alert_id = ?",
-                [now, cycle, evidence, f.title, row[0]],
-            )
+        if key in known:
+            seen_ids.append(known[key])
+            seen_ev.append(evidence)
+            seen_title.append(f.title)
             continue
-        top = con.execute("SELECT coalesce(max(alert_id), 0) FROM alerts").fetchone()
-        alert_id = int(top[0] if top else 0) + 1
-        con.execute(
-            f"INSERT INTO alerts ({_COLUMNS}, state_changed_at, delivered_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, NULL)",
-            [alert_id, f.kind, f.subject, f.title, evidence, now, now, cycle, cycle, now],
-        )
         opened.append(
-            Alert(alert_id, f.kind, f.subject, f.title, f.evidence, now, now, cycle, cycle, "open")
+            Alert(next_id, f.kind, f.subject, f.title, f.evidence, now, now, cycle, cycle, "open")
         )
+        opened_ev.append(evidence)
+        next_id += 1
+    if seen_ids:
+        upd = pa.table({"alert_id": pa.array(seen_ids, pa.int64()),
+                        "evidence": seen_ev, "title": seen_title})  # fmt: skip
+        con.register("_alert_seen", upd)
+        try:
+            con.execute(
+                "UPDATE alerts SET last_seen = ?, last_cycle = ?, evidence = u.evidence, "
+                "title = u.title FROM _alert_seen u WHERE alerts.alert_id = u.alert_id",
+                [now, cycle],
+            )
+        finally:
+            con.unregister("_alert_seen")
+    if opened:
+        add = pa.table(
+            {
+                "alert_id": pa.array([a.alert_id for a in opened], pa.int64()),
+                "kind": [a.kind for a in opened],
+                "subject": [a.subject for a in opened],
+                "title": [a.title for a in opened],
+                "evidence": opened_ev,
+            }
+        )
+        con.register("_alert_new", add)
+        try:
+            con.execute(
+                f"INSERT INTO alerts ({_COLUMNS}, state_changed_at, delivered_at) "
+                "SELECT alert_id, kind, subject, title, evidence, $now, $now, $cycle, $cycle, "
+                "'open', $now, NULL FROM _alert_new ORDER BY alert_id",
+                {"now": now, "cycle": cycle},
+            )
+        finally:
+            con.unregister("_alert_new")
     return opened
 
 
