@@ -315,6 +315,16 @@ class FakeSina:
             def log_message(self, *args: object) -> None:
                 pass
 
+        # Every timeline starts full (`keep` posts of the last day), so the fake's own
+        # memory does not grow during the soak and the RSS curve is the observer's.
+        start = datetime.now(UTC) - timedelta(days=1)
+        for uid in uids:
+            for k in range(keep):
+                at = start + timedelta(seconds=k * 86000 / keep)
+                self.timelines[uid].append(
+                    status(self.next_id, uid, at, self.rng.choice(self.pool))
+                )
+                self.next_id += 1
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
