@@ -1,6 +1,6 @@
 """The observer end to end: a fake Weibo through an event, alerts by webhook and e-mail.
 
-The scripted day (Beijing time): three quiet days of ordinary posts by the watched
+The scripted day (Beijing time; served by observe.replay.SinaReplay): three quiet days of ordinary posts by the watched
 accounts; at 09:30 a rainstorm in 武汉 (the city's release account posts, the public
 reposts it by the dozen, the police's second account tells people to take care); at
 10:10 an unverified account spreads a rumour; at 11:10 the police debunk it. 武汉公安
@@ -22,11 +22,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_sina import FakeSina
 
 from govweibo.collect import watch_add
 from govweibo.observe import list_alerts, load_config, run_cycle
 from govweibo.observe.loop import CycleResult
+from govweibo.observe.replay import ScriptedDay, SinaReplay
 from govweibo.store import Store
 
 T0 = datetime(2026, 7, 18, 0, 0, tzinfo=UTC)  # 08:00 Beijing
@@ -46,7 +46,7 @@ QUIET = [
 ]
 
 
-def _world(fake: FakeSina) -> None:
+def _world(fake: ScriptedDay) -> None:
     fake.user("1001", "武汉发布", verified_reason="武汉市人民政府新闻办公室官方微博", **GOV)
     fake.user("1002", "武汉公安", verified_reason="武汉市公安局官方微博", **GOV)
     fake.user("1005", "平安武汉", verified_reason="武汉市公安局官方微博", **GOV)
@@ -128,9 +128,10 @@ class Mailbox:
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[tuple[FakeSina, Webhook, Mailbox, Path]]:
-    fake, hook, mail = FakeSina(), Webhook(), Mailbox()
-    _world(fake)
+def world(tmp_path: Path) -> Iterator[tuple[SinaReplay, Webhook, Mailbox, Path]]:
+    day = ScriptedDay(start=T0, hours=8)
+    _world(day)
+    fake, hook, mail = SinaReplay(day).__enter__(), Webhook(), Mailbox()
     (tmp_path / "token.txt").write_text("2.00FAKE\n", encoding="utf-8")
     config = tmp_path / "observe.toml"
     config.write_text(
@@ -158,12 +159,12 @@ to = ["duty-officer@example.org"]
         encoding="utf-8",
     )
     yield fake, hook, mail, config
-    fake.close()
+    fake.__exit__()
     hook.close()
     mail.close()
 
 
-def _cycles(store: Store, fake: FakeSina, config: Path, hours: range) -> list[CycleResult]:
+def _cycles(store: Store, fake: SinaReplay, config: Path, hours: range) -> list[CycleResult]:
     cfg = load_config(config)
     out = []
     for h in hours:
@@ -173,7 +174,7 @@ def _cycles(store: Store, fake: FakeSina, config: Path, hours: range) -> list[Cy
 
 
 def test_an_event_raises_each_alert_once_at_its_cycle(
-    tmp_path: Path, world: tuple[FakeSina, Webhook, Mailbox, Path]
+    tmp_path: Path, world: tuple[SinaReplay, Webhook, Mailbox, Path]
 ) -> None:
     fake, hook, mail, config = world
     with Store(tmp_path / "s.duckdb") as store:
@@ -215,7 +216,7 @@ def test_an_event_raises_each_alert_once_at_its_cycle(
 
 
 def test_a_killed_observer_resumes_without_duplicates(
-    tmp_path: Path, world: tuple[FakeSina, Webhook, Mailbox, Path]
+    tmp_path: Path, world: tuple[SinaReplay, Webhook, Mailbox, Path]
 ) -> None:
     fake, hook, mail, config = world
     path = tmp_path / "s.duckdb"
@@ -248,6 +249,6 @@ def test_a_killed_observer_resumes_without_duplicates(
         total = store.con.execute("SELECT count(*) FROM alerts").fetchone()
         assert total == (3,)
         posts = store.con.execute("SELECT count(*), count(DISTINCT post_id) FROM posts").fetchone()
-        assert posts is not None and posts[0] == posts[1] == len(fake.posts)
+        assert posts is not None and posts[0] == posts[1] == len(fake.statuses)
     sent = [a["alert_id"] for body in hook.bodies for a in body["alerts"]]
     assert len(sent) == len(set(sent)) == 3
