@@ -205,20 +205,26 @@ class HttpClient:
             self.rate = RateLimit()  # the back-off above already waited for the reset
         raise AssertionError("unreachable")
 
-    def _request(self, url: str) -> Page:
+    def _headers(self) -> dict[str, str]:
         sent = {"Accept": "application/json"}
         if self._auth:
             sent["Authorization"] = self._auth
-        req = urllib.request.Request(url, headers=sent)
+        return sent
+
+    def _open(self, req: urllib.request.Request) -> Any:
+        return urllib.request.urlopen(req, timeout=self.timeout)  # noqa: S310
+
+    def _request(self, url: str) -> Page:
+        req = urllib.request.Request(url, headers=self._headers())
         started = time.monotonic()
         fetched_at = self.now()
         self.requests += 1
         try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as resp:  # noqa: S310
+            with self._open(req) as resp:
                 status, headers, data = resp.status, resp.headers, resp.read()
         except urllib.error.HTTPError as exc:
             status, headers, data = exc.code, exc.headers, exc.read()
-        except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+        except OSError as exc:  # URLError, timeouts, refused or reset connections, TLS
             reason = getattr(exc, "reason", exc)
             status, headers, data = 0, None, f"network error: {reason}".encode()
         raw = data.decode("utf-8", errors="replace")
@@ -226,6 +232,9 @@ class HttpClient:
             body = json.loads(raw)
         except json.JSONDecodeError:
             body = None
+        if 300 <= status < 400 and headers is not None:
+            # Seen only where redirects are not followed (the web client's login walls).
+            raw = f"redirect to {headers.get('Location', '?')}"
         elapsed = int((time.monotonic() - started) * 1000)
         return Page(url, status, body, raw, fetched_at, _rate(headers, fetched_at), elapsed)
 

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from govweibo.collect import state
-from govweibo.collect.base import CollectError, HttpClient, Page, TokenError, _rate
+from govweibo.collect.base import CollectError, HttpClient, Page, TokenError
 from govweibo.collect.weibo import WeiboCollector, _safe, held_counts
 from govweibo.errors import ConfigError
 
@@ -131,7 +131,7 @@ class WebClient(HttpClient):
             f"{self.max_retries + 1} attempts"
         )
 
-    def _request(self, url: str) -> Page:
+    def _headers(self) -> dict[str, str]:
         headers = {
             "Accept": "application/json, text/plain, */*",
             "User-Agent": _USER_AGENT,
@@ -140,27 +140,10 @@ class WebClient(HttpClient):
         }
         if self._cookie:
             headers["Cookie"] = self._cookie
-        req = urllib.request.Request(url, headers=headers)
-        started = time.monotonic()
-        fetched_at = self.now()
-        self.requests += 1
-        try:
-            with self._opener.open(req, timeout=self.timeout) as resp:
-                status, head, data = resp.status, resp.headers, resp.read()
-        except urllib.error.HTTPError as exc:
-            status, head, data = exc.code, exc.headers, exc.read()
-        except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            status, head, data = 0, None, f"network error: {reason}".encode()
-        raw = data.decode("utf-8", errors="replace")
-        try:
-            body = json.loads(raw)
-        except json.JSONDecodeError:
-            body = None
-        if status in (301, 302, 303, 307, 308) and head is not None:
-            raw = f"redirect to {head.get('Location', '?')}"
-        elapsed = int((time.monotonic() - started) * 1000)
-        return Page(url, status, body, raw, fetched_at, _rate(head, fetched_at), elapsed)
+        return headers
+
+    def _open(self, req: urllib.request.Request) -> Any:
+        return self._opener.open(req, timeout=self.timeout)
 
 
 def _problem(page: Page) -> str | None:
